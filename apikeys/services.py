@@ -1,0 +1,98 @@
+"""Every write to projects and keys: creation, rotation, revocation, usage stamps."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from apikeys import keys
+from apikeys.models import APIKey, Project
+
+# The grace periods an owner may choose when rotating a key.
+GRACE_PERIODS = {
+    "none": timedelta(0),
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+}
+GRACE_CHOICES = [("none", "None: refuse the old key at once"), ("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days")]
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key just created: the only moment its secret exists outside the client."""
+
+    api_key: APIKey
+    secret: str
+
+
+def project_create(*, slug: str, name: str, owner, currency: str = "USD", time_zone: str = "UTC") -> Project:
+    """Create a project owned by `owner`. Raises ValidationError for a bad slug, currency or zone."""
+    project = Project(slug=slug, name=name, currency=currency.upper(), time_zone=time_zone)
+    project.full_clean()
+    with transaction.atomic():
+        project.save()
+        project.owners.add(owner)
+    return project
+
+
+def user_get_or_create(*, username: str, password: str | None = None, email: str = ""):
+    """The user named `username`, created when missing; the password is set when given."""
+    user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
+    if password is not None:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    elif created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def api_key_create(*, project: Project, name: str, user, expires_at=None) -> IssuedKey:
+    """Issue a new key for `project` acting as `user`. The returned secret is never stored."""
+    secret, prefix = keys.generate()
+    api_key = APIKey.objects.create(
+        project=project, name=name, user=user, prefix=prefix, hashed_key=keys.hash_key(secret), expires_at=expires_at
+    )
+    return IssuedKey(api_key=api_key, secret=secret)
+
+
+def api_key_rotate(*, api_key: APIKey, grace: str = "none", user=None) -> IssuedKey:
+    """Issue a replacement with the same name and settings; the old key works for `grace`, then not.
+
+    Raises KeyError for an unknown grace period and ValueError for a key that is no longer usable.
+    """
+    grace_period = GRACE_PERIODS[grace]
+    now = timezone.now()
+    with transaction.atomic():
+        old = APIKey.objects.select_for_update().get(pk=api_key.pk)
+        if not old.is_usable(now) or old.replaced_by_id is not None:
+            raise ValueError("Only an active key that has not been rotated yet can be rotated.")
+        issued = api_key_create(project=old.project, name=old.name, user=user or old.user, expires_at=old.expires_at)
+        old.replaced_by = issued.api_key
+        if grace_period:
+            old.expires_at = min(filter(None, [old.expires_at, now + grace_period]))
+        else:
+            old.revoked_at = now
+        old.save(update_fields=["replaced_by", "expires_at", "revoked_at"])
+    api_key.refresh_from_db()
+    return issued
+
+
+def api_key_revoke(*, api_key: APIKey) -> APIKey:
+    """Refuse the key from now on. Revoking a revoked key changes nothing."""
+    now = timezone.now()
+    APIKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now)
+    api_key.refresh_from_db()
+    return api_key
+
+
+def api_key_touch(*, api_key: APIKey, now) -> None:
+    """Stamp `last_used_at`, at most once a minute per key, so requests don't all write."""
+    if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    APIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    api_key.last_used_at = now

@@ -1,0 +1,83 @@
+"""Owner pages: the projects a user owns and their API keys (create, regenerate, revoke)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apikeys.forms import KeyCreateForm, KeyRotateForm
+from apikeys.models import APIKey
+from apikeys.selectors import api_keys_of, projects_owned_by
+from apikeys.services import api_key_create, api_key_revoke, api_key_rotate
+
+
+def _owned_project(user, slug):
+    return get_object_or_404(projects_owned_by(user), slug=slug)
+
+
+@login_required
+def project_list(request):
+    return render(request, "apikeys/project_list.html", {"projects": projects_owned_by(request.user)})
+
+
+@login_required
+def project_detail(request, slug):
+    project = _owned_project(request.user, slug)
+    return render(request, "apikeys/project_detail.html", {"project": project})
+
+
+def _render_keys(request, project, *, issued=None, create_form=None, status=200):
+    context = {
+        "project": project,
+        "keys": api_keys_of(project),
+        "issued": issued,
+        "create_form": create_form or KeyCreateForm(),
+        "rotate_form": KeyRotateForm(),
+    }
+    return render(request, "apikeys/key_list.html", context, status=status)
+
+
+@login_required
+def key_list(request, slug):
+    return _render_keys(request, _owned_project(request.user, slug))
+
+
+@login_required
+@require_POST
+def key_create(request, slug):
+    project = _owned_project(request.user, slug)
+    form = KeyCreateForm(request.POST)
+    if not form.is_valid():
+        return _render_keys(request, project, create_form=form, status=400)
+    issued = api_key_create(
+        project=project, name=form.cleaned_data["name"], user=request.user, expires_at=form.cleaned_data["expires_at"]
+    )
+    # Rendered, not redirected: the secret must never be stored to survive a redirect.
+    return _render_keys(request, project, issued=issued)
+
+
+@login_required
+@require_POST
+def key_rotate(request, slug, key_id):
+    project = _owned_project(request.user, slug)
+    api_key = get_object_or_404(APIKey, project=project, pk=key_id)
+    form = KeyRotateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a grace period.")
+        return redirect("key-list", slug=slug)
+    try:
+        issued = api_key_rotate(api_key=api_key, grace=form.cleaned_data["grace"], user=request.user)
+    except ValueError as error:
+        messages.error(request, str(error))
+        return redirect("key-list", slug=slug)
+    return _render_keys(request, project, issued=issued)
+
+
+@login_required
+@require_POST
+def key_revoke(request, slug, key_id):
+    project = _owned_project(request.user, slug)
+    api_key = get_object_or_404(APIKey, project=project, pk=key_id)
+    api_key_revoke(api_key=api_key)
+    messages.success(request, f"Key '{api_key.name}' ({api_key.display_prefix}…) is revoked.")
+    return redirect("key-list", slug=slug)

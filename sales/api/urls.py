@@ -1,0 +1,3 @@
+"""URLs of the sales app's APIs."""
+
+urlpatterns = []

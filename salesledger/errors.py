@@ -1,0 +1,214 @@
+"""Domain errors and how each API dialect renders an error: one shape per documented API."""
+
+from http import HTTPStatus
+
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+MISSING_CREDENTIALS = "Missing API key: send Authorization: Bearer KEY, X-API-KEY: KEY or HTTP Basic."
+
+
+class ServiceError(Exception):
+    """Base of every domain error a service raises; carries a status, a code and client data."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(self, message: str, **data):
+        super().__init__(message)
+        self.message = message
+        self.data = data
+
+
+class NotFound(ServiceError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+def flatten_errors(detail, path=()) -> list[tuple[tuple, str, str]]:
+    """DRF's nested error detail as a flat list of (path, message, code)."""
+    if isinstance(detail, dict):
+        return [item for key, value in detail.items() for item in flatten_errors(value, (*path, key))]
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return [item for value in detail for item in flatten_errors(value, path)]
+        return [item for index, value in enumerate(detail) for item in flatten_errors(value, (*path, index))]
+    path = tuple(part for part in path if part != "non_field_errors")
+    return [(path, str(detail), getattr(detail, "code", "invalid"))]
+
+
+def describe(errors: list[tuple[tuple, str, str]]) -> str:
+    """One readable line naming every field: 'quantity: must be greater than 0; price: ...'."""
+    parts = []
+    for path, message, _ in errors:
+        name = ".".join(str(part) for part in path)
+        parts.append(f"{name}: {message}" if name else message)
+    return "; ".join(parts)
+
+
+class Dialect:
+    """The error shape of one API. Subclasses override `body`."""
+
+    name = "native"
+    validation_status = status.HTTP_400_BAD_REQUEST
+
+    def body(self, status_code: int, message: str, errors: list, request=None) -> dict:
+        return {"detail": message}
+
+    def validation_body(self, detail, request=None) -> dict:
+        return self.body(self.validation_status, describe(flatten_errors(detail)), flatten_errors(detail), request)
+
+
+class NativeDialect(Dialect):
+    """DRF's own shape: field errors keyed by field name, other errors as `detail`."""
+
+    def validation_body(self, detail, request=None):
+        return detail if isinstance(detail, dict) else {"detail": detail}
+
+
+class CosttrackDialect(Dialect):
+    name = "costtrack"
+
+    def body(self, status_code, message, errors, request=None):
+        return {"success": False, "error": message}
+
+
+class SellsDialect(Dialect):
+    name = "sells"
+
+    def body(self, status_code, message, errors, request=None):
+        return {"message": message}
+
+
+TRACK_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    410: "invite_expired",
+    422: "unprocessable_entity",
+    429: "rate_limit_exceeded",
+    500: "internal_server_error",
+}
+
+
+def track_error_code(status_code: int) -> str:
+    if status_code in TRACK_ERROR_CODES:
+        return TRACK_ERROR_CODES[status_code]
+    return "internal_server_error" if status_code >= 500 else "bad_request"
+
+
+class TrackDialect(Dialect):
+    name = "track"
+    validation_status = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+    def body(self, status_code, message, errors, request=None):
+        code = track_error_code(status_code)
+        doc_path = f"/docs/errors/{code}"
+        doc_url = request.build_absolute_uri(doc_path) if request is not None else doc_path
+        return {"error": {"code": code, "message": message, "doc_url": doc_url}}
+
+
+class CustobarDialect(Dialect):
+    name = "custobar"
+
+    def body(self, status_code, message, errors, request=None):
+        rows = [
+            {"row": path[2] if len(path) > 2 and path[0] == "sales" else None,
+             "field": str(path[-1]) if path else None,
+             "message": text}
+            for path, text, _ in errors
+        ]  # fmt: skip
+        return {"error": message, "errors": rows}
+
+
+class ConnecteamDialect(Dialect):
+    """FastAPI-style: `{"detail": "text"}`, validation as `{"detail": [{"loc", "msg", "type"}]}`."""
+
+    name = "connecteam"
+    validation_status = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+    def validation_body(self, detail, request=None):
+        if isinstance(detail, list) and detail and isinstance(detail[0], dict) and "loc" in detail[0]:
+            return {"detail": detail}
+        items = [
+            {
+                "loc": ["body", *path],
+                "msg": message,
+                "type": f"value_error.{code}" if code != "invalid" else "value_error",
+            }
+            for path, message, code in flatten_errors(detail)
+        ]
+        return {"detail": items}
+
+
+NATIVE = NativeDialect()
+COSTTRACK = CosttrackDialect()
+SELLS = SellsDialect()
+TRACK = TrackDialect()
+CUSTOBAR = CustobarDialect()
+CONNECTEAM = ConnecteamDialect()
+
+# Which dialect answers for a path, for errors raised outside a view (404, 500, middleware).
+DIALECT_BY_PATH_PREFIX = [
+    ("/api/sales/create", COSTTRACK),
+    ("/api/sales/upload", CUSTOBAR),
+    ("/sells", SELLS),
+    ("/track/", TRACK),
+    ("/sales/v1/", CONNECTEAM),
+    ("/api/", NATIVE),
+]
+
+
+def dialect_for_path(path: str) -> Dialect | None:
+    for prefix, dialect in DIALECT_BY_PATH_PREFIX:
+        if path.startswith(prefix):
+            return dialect
+    return None
+
+
+def make_exception_handler(dialect: Dialect):
+    """A DRF exception handler that answers every error in `dialect`'s shape."""
+
+    def handler(exc, context):
+        request = context.get("request")
+        headers = {}
+        if isinstance(exc, ServiceError):
+            set_rollback()
+            body = dialect.body(exc.status_code, exc.message, [], request)
+            return Response(body, status=exc.status_code)
+        if not isinstance(exc, exceptions.APIException):
+            return None  # Unexpected: Django's handler500 answers in the dialect's shape.
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        set_rollback()
+        if isinstance(exc, exceptions.ValidationError):
+            return Response(dialect.validation_body(exc.detail, request), status=dialect.validation_status)
+        if isinstance(exc, exceptions.NotAuthenticated):
+            exc.detail = MISSING_CREDENTIALS
+        message = exc.detail if isinstance(exc.detail, str) else describe(flatten_errors(exc.detail))
+        return Response(
+            dialect.body(exc.status_code, str(message), [], request), status=exc.status_code, headers=headers
+        )
+
+    return handler
+
+
+native_exception_handler = make_exception_handler(NATIVE)
+
+
+def json_error(request, status_code: int, message: str | None = None) -> JsonResponse:
+    """An error outside DRF (unknown path, crash) in the shape of the path's dialect."""
+    dialect = dialect_for_path(request.path) or NATIVE
+    text = message or HTTPStatus(status_code).phrase
+    return JsonResponse(dialect.body(status_code, text, [], request), status=status_code)

@@ -1,0 +1,26 @@
+"""Root URLs: every dialect at its documented path, the native API, docs, admin and owner pages."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from salesledger import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="project-list", permanent=False)),
+    path("healthz", views.healthz, name="healthz"),
+    path("docs/errors/<slug:code>", views.error_doc, name="error-doc"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", include("apikeys.urls")),
+    path("", include("inventory.api.urls")),
+    path("", include("tracking.api.urls")),
+    path("", include("sales.api.urls")),
+]
+
+handler404 = "salesledger.views.not_found"
+handler500 = "salesledger.views.crashed"

@@ -1,0 +1,3 @@
+"""URLs of the tracking app's APIs."""
+
+urlpatterns = []
