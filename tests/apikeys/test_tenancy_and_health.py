@@ -1,0 +1,80 @@
+"""Tenant isolation of the gate's own endpoints, the health check and the API docs."""
+
+import pytest
+from django.db import connection
+
+from tests.tenancy import assert_invisible, missing_id
+
+pytestmark = pytest.mark.django_db
+
+
+def test_project_endpoint_shows_only_the_keys_project(api, other_api):
+    assert api.get("/api/v1/project/").json()["slug"] == "alpha"
+    assert other_api.get("/api/v1/project").json()["slug"] == "beta"
+
+
+def test_key_list_shows_only_own_keys_without_secrets(api, issued_key, other_key):
+    body = api.get("/api/v1/keys/").json()
+    assert body["count"] == 1
+    [row] = body["results"]
+    assert row["id"] == str(issued_key.api_key.pk)
+    assert row["prefix"] == issued_key.api_key.display_prefix
+    assert row["status"] == "active"
+    assert "hashed_key" not in row and issued_key.secret not in str(body)
+
+
+def test_other_projects_key_is_invisible(issued_key, other_api):
+    assert_invisible(other_api, "get", f"/api/v1/keys/{issued_key.api_key.pk}/", f"/api/v1/keys/{missing_id()}/")
+
+
+def test_keys_endpoint_is_read_only(api, issued_key):
+    response = api.delete(f"/api/v1/keys/{issued_key.api_key.pk}/")
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "DELETE" not allowed.'}
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_healthz_503_when_database_does_not_answer(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        from django.db import OperationalError
+
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", refuse)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+
+
+def test_unknown_api_path_is_json_404(api):
+    response = api.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_schema_documents_three_key_schemes(api):
+    response = api.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    schemes = response.json()["components"]["securitySchemes"]
+    assert schemes["BearerKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`Authorization: Bearer sl_live_...`",
+    }
+    assert schemes["HeaderKey"]["name"] == "X-API-KEY"
+    assert schemes["BasicKey"]["scheme"] == "basic"
+    assert "/api/v1/project/" in response.json()["paths"]
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_use_local_assets(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "drf_spectacular_sidecar" in html
+    assert "cdn." not in html and "unpkg" not in html
