@@ -62,6 +62,10 @@ class Dialect:
     def body(self, status_code: int, message: str, errors: list, request=None) -> dict:
         return {"detail": message}
 
+    def status_for(self, error: ServiceError) -> int:
+        """The status this dialect documents for a domain error: by default the error's own."""
+        return error.status_code
+
     def validation_body(self, detail, request=None) -> dict:
         return self.body(self.validation_status, describe(flatten_errors(detail)), flatten_errors(detail), request)
 
@@ -78,6 +82,10 @@ class CosttrackDialect(Dialect):
 
     def body(self, status_code, message, errors, request=None):
         return {"success": False, "error": message}
+
+    def status_for(self, error):
+        # The document has no 409: insufficient inventory (any conflict) is one of its 400s.
+        return status.HTTP_400_BAD_REQUEST if error.status_code == status.HTTP_409_CONFLICT else error.status_code
 
 
 class SellsDialect(Dialect):
@@ -183,8 +191,8 @@ def make_exception_handler(dialect: Dialect):
         headers = {}
         if isinstance(exc, ServiceError):
             set_rollback()
-            body = dialect.body(exc.status_code, exc.message, [], request)
-            return Response(body, status=exc.status_code)
+            status_code = dialect.status_for(exc)
+            return Response(dialect.body(status_code, exc.message, [], request), status=status_code)
         if not isinstance(exc, exceptions.APIException):
             return None  # Unexpected: Django's handler500 answers in the dialect's shape.
         if getattr(exc, "auth_header", None):
