@@ -1,0 +1,22 @@
+"""Readable random names ("Big Red Caribou") for customers created without a name or an email."""
+
+import secrets
+
+ADJECTIVES = (
+    "Big", "Little", "Brave", "Calm", "Clever", "Eager", "Gentle", "Happy", "Jolly", "Kind", "Lucky", "Mighty",
+    "Nimble", "Proud", "Quick", "Quiet", "Shy", "Swift", "Witty", "Bold",
+)  # fmt: skip
+COLOURS = (
+    "Red", "Blue", "Green", "Amber", "Azure", "Coral", "Crimson", "Golden", "Indigo", "Ivory", "Jade", "Lime",
+    "Magenta", "Olive", "Orange", "Purple", "Scarlet", "Silver", "Teal", "Violet",
+)  # fmt: skip
+ANIMALS = (
+    "Caribou", "Badger", "Beaver", "Bison", "Cheetah", "Dolphin", "Falcon", "Ferret", "Gazelle", "Heron", "Ibex",
+    "Jaguar", "Koala", "Lemur", "Lynx", "Marmot", "Narwhal", "Otter", "Panda", "Puffin", "Raccoon", "Salmon",
+    "Tapir", "Walrus", "Wombat", "Yak", "Zebra",
+)  # fmt: skip
+
+
+def random_customer_name() -> str:
+    """An adjective, a colour and an animal: 'Big Red Caribou'."""
+    return " ".join(secrets.choice(words) for words in (ADJECTIVES, COLOURS, ANIMALS))

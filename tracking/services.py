@@ -1,0 +1,305 @@
+"""Every write of the tracking app: customers, lead and sale events, exchange rates."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import status
+
+from apikeys.models import Project
+from salesledger.errors import NotFound, ServiceError
+from salesledger.money import convert, from_minor, normalize_currency, to_minor
+from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent
+from tracking.names import random_customer_name
+
+# The keys a customer identity may be matched by, in order of preference.
+IDENTITY_KEYS = ("external_id", "phone", "email")
+LEAD_DUPLICATE_WINDOW = timedelta(days=7)
+DEFAULT_DIRECT_LEAD_NAME = "Sign up"
+
+
+class MissingExchangeRate(ServiceError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "missing_exchange_rate"
+
+
+class MissingClickId(ServiceError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "missing_click_id"
+
+
+def customer_identity(identity: dict) -> tuple[str, str]:
+    """The (key, value) an identity is matched by: the first of external_id, phone, email it has.
+
+    Raises ValueError for an identity with none of them.
+    """
+    for key in IDENTITY_KEYS:
+        if identity.get(key):
+            return key, identity[key]
+    raise ValueError("A customer identity needs an external_id, a phone or an email.")
+
+
+def customers_get_or_create(*, project: Project, identities: list[dict]) -> dict[tuple[str, str], Customer]:
+    """The customers of `project` for each identity, created when missing; keyed by `customer_identity()`.
+
+    An identity is a dict with `external_id`, `phone` and/or `email`; it is matched by the first of those
+    it has (an external id only matches that external id; a phone or an email matches the oldest customer
+    with it). Missing customers are created with the identity's `name` (else its email, else a random
+    readable name), `email`, `phone`, `avatar` and `click_id`. At most 3 lookups, one insert and 3
+    lookups again, whatever the number of identities; races on the same external id are settled by the
+    unique constraint (the insert skips conflicts and the second lookup finds the winner's row).
+    Raises ValueError for an identity without any key.
+    """
+    return _customers_get_or_create(project=project, identities=identities)[0]
+
+
+def _customers_get_or_create(*, project, identities):
+    """`customers_get_or_create`, plus the identity keys of the customers this call created."""
+    wanted: dict[tuple[str, str], dict] = {}
+    for identity in identities:
+        wanted.setdefault(customer_identity(identity), identity)
+    found = _customers_by_identity(project, wanted)
+    missing = [key for key in wanted if key not in found]
+    if not missing:
+        return found, set()
+    with transaction.atomic():
+        created = Customer.objects.bulk_create(
+            [_new_customer(project, wanted[key]) for key in missing], ignore_conflicts=True
+        )
+    again = _customers_by_identity(project, missing)
+    created_ids = {customer.pk for customer in created}
+    found.update(again)
+    return found, {key for key, customer in again.items() if customer.pk in created_ids}
+
+
+def _customers_by_identity(project, keys) -> dict[tuple[str, str], Customer]:
+    values_by_key: dict[str, set[str]] = {}
+    for key, value in keys:
+        values_by_key.setdefault(key, set()).add(value)
+    found = {}
+    for key, values in values_by_key.items():
+        # Oldest first, so a phone or an email shared by several customers maps to the oldest one.
+        for customer in Customer.objects.filter(project=project, **{f"{key}__in": values}).order_by("created_at"):
+            found.setdefault((key, getattr(customer, key)), customer)
+    return found
+
+
+def _new_customer(project, identity) -> Customer:
+    email = identity.get("email") or ""
+    return Customer(
+        project=project,
+        external_id=identity.get("external_id") or None,
+        name=identity.get("name") or email[: Customer._meta.get_field("name").max_length] or random_customer_name(),
+        email=email,
+        phone=identity.get("phone") or "",
+        avatar=identity.get("avatar") or "",
+        click_id=identity.get("click_id") or "",
+    )
+
+
+def exchange_rate_latest(*, currency: str) -> Decimal:
+    """Units of `currency` per 1 USD by the latest rate in effect today (1 for USD).
+
+    Raises UnknownCurrency for a code that is not ISO 4217, MissingExchangeRate when no rate is loaded.
+    """
+    code = normalize_currency(currency)
+    if code == "USD":
+        return Decimal(1)
+    rate = (
+        ExchangeRate.objects.filter(currency=code, effective_date__lte=timezone.localdate())
+        .order_by("-effective_date")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    if rate is None:
+        raise MissingExchangeRate(
+            f"currency: no exchange rate for {code}; load one with `manage.py load_exchange_rates`.", currency=code
+        )
+    return rate
+
+
+def usd_cents(*, amount: int, currency: str) -> int:
+    """`amount` minor units of `currency` in US cents: amount / rate, rounded half-up once.
+
+    Raises UnknownCurrency and MissingExchangeRate like `exchange_rate_latest`.
+    """
+    code = normalize_currency(currency)
+    if code == "USD":
+        return amount
+    usd = convert(from_minor(amount, code), rate=exchange_rate_latest(currency=code), to_currency="USD")
+    return to_minor(usd, "USD")
+
+
+def exchange_rates_load(*, rows: list[tuple[str, Decimal, date]]) -> int:
+    """Store (currency, rate, effective date) rows; a row for an existing currency and date replaces its rate.
+
+    One transaction, one batched upsert. Returns the number of rows. Raises UnknownCurrency for a bad code.
+    """
+    rates = {(normalize_currency(code), day): rate for code, rate, day in rows}
+    with transaction.atomic():
+        ExchangeRate.objects.bulk_create(
+            [ExchangeRate(currency=code, rate=rate, effective_date=day) for (code, day), rate in rates.items()],
+            update_conflicts=True,
+            unique_fields=["currency", "effective_date"],
+            update_fields=["rate"],
+        )
+    return len(rates)
+
+
+@dataclass(frozen=True)
+class TrackedLead:
+    customer: Customer
+    click_id: str
+    recorded: int
+
+
+def lead_event_track(
+    *,
+    project: Project,
+    event_name: str,
+    customer_external_id: str,
+    click_id: str | None = None,
+    customer_name: str | None = None,
+    customer_email: str | None = None,
+    customer_avatar: str | None = None,
+    event_quantity: int = 1,
+    metadata: dict | None = None,
+) -> TrackedLead:
+    """Record `event_quantity` lead events for the customer, created when new with the click as attribution.
+
+    A lead with the same customer and event name within 7 days is a duplicate: nothing is recorded
+    (`recorded` is 0). The customer's row is locked, so concurrent duplicates record once.
+    Raises MissingClickId when no click id is given and the customer has none.
+    """
+    with transaction.atomic():
+        customer = _customer_for_event(
+            project=project,
+            external_id=customer_external_id,
+            name=customer_name,
+            email=customer_email,
+            avatar=customer_avatar,
+            click_id=click_id,
+        )[0]
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if click_id and customer.click_id != click_id:
+            # Last click wins: later leads and sales are attributed to the newest click.
+            customer.click_id = click_id
+            customer.save(update_fields=["click_id"])
+        if not customer.click_id:
+            raise MissingClickId(
+                f"clickId: required, because customer '{customer_external_id}' has no click to attribute to."
+            )
+        now = timezone.now()
+        duplicate = customer.lead_events.filter(event_name=event_name, created_at__gte=now - LEAD_DUPLICATE_WINDOW)
+        if duplicate.exists():
+            return TrackedLead(customer=customer, click_id=customer.click_id, recorded=0)
+        LeadEvent.objects.bulk_create(
+            LeadEvent(
+                project=project,
+                customer=customer,
+                event_name=event_name,
+                click_id=customer.click_id,
+                metadata=metadata or {},
+                created_at=now,
+            )
+            for _ in range(event_quantity)
+        )
+    return TrackedLead(customer=customer, click_id=customer.click_id, recorded=event_quantity)
+
+
+def sale_event_track(
+    *,
+    project: Project,
+    customer_external_id: str,
+    amount: int,
+    currency: str = "usd",
+    event_name: str = "Purchase",
+    payment_processor: str = "custom",
+    invoice_id: str | None = None,
+    metadata: dict | None = None,
+    lead_event_name: str | None = None,
+    click_id: str | None = None,
+    customer_name: str | None = None,
+    customer_email: str | None = None,
+    customer_avatar: str | None = None,
+) -> SaleEvent | None:
+    """Record a sale of `amount` minor units of `currency`, converted to US cents, for the customer.
+
+    Returns the sale event, or None for an amount of 0 (nothing is recorded). An unknown customer is
+    created (direct sale tracking); for a customer created here, `lead_event_name` names the lead event
+    recorded with it, otherwise it names an existing lead of the customer to link, and without it the
+    sale links to the customer's latest lead. `invoice_id` is an idempotency key: when a sale with it
+    exists, that sale is returned and nothing is recorded, also when requests race (the unique
+    constraint decides, and the loser's whole transaction is rolled back).
+    Raises UnknownCurrency, MissingExchangeRate, and NotFound for an unknown `lead_event_name`.
+    """
+    if amount == 0:
+        return None
+    amount_usd = usd_cents(amount=amount, currency=currency)
+    if invoice_id is not None:
+        existing = _sale_by_invoice(project, invoice_id)
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            customer, created = _customer_for_event(
+                project=project,
+                external_id=customer_external_id,
+                name=customer_name,
+                email=customer_email,
+                avatar=customer_avatar,
+                click_id=click_id,
+            )
+            lead = _lead_for_sale(customer=customer, created=created, lead_event_name=lead_event_name)
+            return SaleEvent.objects.create(
+                project=project,
+                customer=customer,
+                lead_event=lead,
+                event_name=event_name,
+                amount=amount_usd,
+                original_amount=amount,
+                original_currency=normalize_currency(currency).lower(),
+                payment_processor=payment_processor,
+                invoice_id=invoice_id,
+                metadata=metadata or {},
+            )
+    except IntegrityError:
+        existing = _sale_by_invoice(project, invoice_id) if invoice_id is not None else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _sale_by_invoice(project, invoice_id) -> SaleEvent | None:
+    return SaleEvent.objects.select_related("customer").filter(project=project, invoice_id=invoice_id).first()
+
+
+def _customer_for_event(*, project, external_id, name, email, avatar, click_id) -> tuple[Customer, bool]:
+    identity = {"external_id": external_id, "name": name, "email": email, "avatar": avatar, "click_id": click_id}
+    found, created = _customers_get_or_create(project=project, identities=[identity])
+    key = customer_identity(identity)
+    return found[key], key in created
+
+
+def _lead_for_sale(*, customer, created, lead_event_name) -> LeadEvent | None:
+    if created:
+        if not lead_event_name and not customer.click_id:
+            return None
+        return LeadEvent.objects.create(
+            project_id=customer.project_id,
+            customer=customer,
+            event_name=lead_event_name or DEFAULT_DIRECT_LEAD_NAME,
+            click_id=customer.click_id,
+        )
+    leads = customer.lead_events.order_by("-created_at")
+    if lead_event_name is None:
+        return leads.first()
+    lead = leads.filter(event_name=lead_event_name).first()
+    if lead is None:
+        raise NotFound(
+            f"leadEventName: customer '{customer.external_id}' has no lead event named '{lead_event_name}'.",
+            lead_event_name=lead_event_name,
+        )
+    return lead
