@@ -153,3 +153,6 @@ class SaleLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.product_name}"
+
+
+from sales.pos_models import TransactionDeletion  # noqa: E402,F401  (POS deletion records; see pos_models.py)
