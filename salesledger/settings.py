@@ -181,6 +181,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
+    # Several components have a `status` with different choices; name each set.
+    "ENUM_NAME_OVERRIDES": {"SaleStatusEnum": "sales.models.SaleStatus"},
 }
 
 LOGGING = {
