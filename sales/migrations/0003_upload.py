@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apikeys', '0003_limits_idempotency_request_log'),
+        ('apikeys', '0002_cache_table'),
         ('sales', '0002_transactiondeletion'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
