@@ -1,0 +1,288 @@
+"""The track dialect: POST /track/sale and POST /track/lead, as the official clients of that API call them."""
+
+import json
+from collections.abc import Mapping
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+
+from apikeys.api.base import DialectView
+from salesledger.errors import TRACK, ServiceError
+from salesledger.money import UnknownCurrency, normalize_currency
+from tracking.models import Customer, PaymentProcessor, SaleEvent
+from tracking.services import lead_event_track, sale_event_track
+
+METADATA_MAX_CHARS = 10_000
+# The largest integer a JavaScript client can send exactly.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+class WholeNumberField(serializers.IntegerField):
+    """An integer as JSON sends it: 1.5, "12" and true are refused, never rounded or parsed."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class MetadataField(serializers.DictField):
+    """A JSON object of at most 10,000 characters when stringified (as JavaScript's JSON.stringify does)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+        if size > METADATA_MAX_CHARS:
+            raise serializers.ValidationError(
+                f"must be at most {METADATA_MAX_CHARS:,} characters as JSON; this one is {size:,}."
+            )
+        return value
+
+
+class TrackRequestSerializer(serializers.Serializer):
+    """Fields shared by both calls. An explicit `null` means the field was not sent; unknown keys are ignored."""
+
+    customerExternalId = serializers.CharField(  # noqa: N815 - the dialect's own field names
+        min_length=1, max_length=100, required=False, help_text="The customer's id in your system."
+    )
+    externalId = serializers.CharField(  # noqa: N815
+        min_length=1, max_length=100, required=False, help_text="Deprecated alias of `customerExternalId`."
+    )
+    customerId = serializers.CharField(  # noqa: N815
+        min_length=1, max_length=100, required=False, help_text="Deprecated alias of `customerExternalId`."
+    )
+    clickId = serializers.CharField(max_length=255, required=False, allow_blank=True)  # noqa: N815
+    customerName = serializers.CharField(max_length=100, required=False, allow_blank=True)  # noqa: N815
+    customerEmail = serializers.EmailField(max_length=100, required=False, allow_blank=True)  # noqa: N815
+    customerAvatar = serializers.CharField(max_length=2048, required=False, allow_blank=True)  # noqa: N815
+    metadata = MetadataField(required=False, help_text="At most 10,000 characters as JSON.")
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            data = {key: value for key, value in data.items() if value is not None}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        external_id = attrs.get("customerExternalId") or attrs.get("externalId") or attrs.get("customerId")
+        if external_id is None:
+            # The dialect answers a missing customer id with 400, not with a 422 validation error.
+            raise ServiceError("customerExternalId: required (or its older names externalId, customerId).")
+        return {
+            "customer_external_id": external_id,
+            "click_id": attrs.get("clickId") or None,
+            "customer_name": attrs.get("customerName") or None,
+            "customer_email": attrs.get("customerEmail") or None,
+            "customer_avatar": attrs.get("customerAvatar") or None,
+            "metadata": attrs.get("metadata"),
+            **self.validate_call(attrs),
+        }
+
+    def validate_call(self, attrs) -> dict:
+        raise NotImplementedError
+
+
+class TrackSaleRequestSerializer(TrackRequestSerializer):
+    amount = WholeNumberField(
+        min_value=0,
+        max_value=MAX_SAFE_INTEGER,
+        help_text="Minor units (cents); zero-decimal currencies such as JPY in whole units.",
+    )
+    currency = serializers.CharField(default="usd", max_length=3, help_text="ISO 4217, any case.")
+    eventName = serializers.CharField(default="Purchase", min_length=1, max_length=255)  # noqa: N815
+    paymentProcessor = serializers.ChoiceField(choices=PaymentProcessor.choices, default="custom")  # noqa: N815
+    invoiceId = serializers.CharField(  # noqa: N815
+        min_length=1, max_length=255, required=False, help_text="Idempotency key: one sale per invoice id."
+    )
+    leadEventName = serializers.CharField(min_length=1, max_length=255, required=False)  # noqa: N815
+
+    def validate_currency(self, value):
+        try:
+            return normalize_currency(value).lower()
+        except UnknownCurrency as error:
+            raise serializers.ValidationError(str(error)) from error
+
+    def validate_call(self, attrs):
+        return {
+            "amount": attrs["amount"],
+            "currency": attrs["currency"],
+            "event_name": attrs["eventName"],
+            "payment_processor": attrs["paymentProcessor"],
+            "invoice_id": attrs.get("invoiceId"),
+            "lead_event_name": attrs.get("leadEventName"),
+        }
+
+
+class TrackLeadRequestSerializer(TrackRequestSerializer):
+    eventName = serializers.CharField(min_length=1, max_length=255)  # noqa: N815
+    mode = serializers.ChoiceField(
+        choices=["async", "wait", "deferred"],
+        default="async",
+        help_text="Accepted for compatibility: SalesLedger always records the lead before it answers.",
+    )
+    eventQuantity = WholeNumberField(  # noqa: N815
+        min_value=1, max_value=100, required=False, help_text="Record this many lead events."
+    )
+
+    def validate_call(self, attrs):
+        return {"event_name": attrs["eventName"], "event_quantity": attrs.get("eventQuantity", 1)}
+
+
+class TrackCustomerSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="`cus_...`")
+    name = serializers.CharField()
+    email = serializers.CharField(allow_null=True)
+    avatar = serializers.CharField(allow_null=True)
+    externalId = serializers.CharField(allow_null=True)  # noqa: N815
+
+
+class TrackSaleSerializer(serializers.Serializer):
+    amount = serializers.IntegerField(help_text="US cents, after conversion.")
+    currency = serializers.CharField()
+    paymentProcessor = serializers.CharField()  # noqa: N815
+    invoiceId = serializers.CharField(allow_null=True)  # noqa: N815
+    metadata = serializers.DictField(allow_null=True)
+
+
+class TrackSaleResponseSerializer(serializers.Serializer):
+    """The seed's flat fields and the newer nested ones: every key present, null where there is no value."""
+
+    eventName = serializers.CharField()  # noqa: N815
+    customerId = serializers.CharField(allow_null=True)  # noqa: N815
+    amount = serializers.IntegerField(help_text="US cents, after conversion.")
+    paymentProcessor = serializers.CharField()  # noqa: N815
+    invoiceId = serializers.CharField(allow_null=True)  # noqa: N815
+    currency = serializers.CharField()
+    metadata = serializers.DictField(allow_null=True)
+    customer = TrackCustomerSerializer(allow_null=True)
+    sale = TrackSaleSerializer(allow_null=True)
+
+
+class TrackClickSerializer(serializers.Serializer):
+    id = serializers.CharField()
+
+
+class TrackLeadCustomerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.CharField(allow_null=True)
+    avatar = serializers.CharField(allow_null=True)
+    externalId = serializers.CharField(allow_null=True)  # noqa: N815
+
+
+class TrackLeadResponseSerializer(serializers.Serializer):
+    click = TrackClickSerializer()
+    link = serializers.JSONField(allow_null=True, help_text="Always null: SalesLedger has no short links.")
+    customer = TrackLeadCustomerSerializer()
+
+
+class TrackErrorDetailSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["bad_request", "unauthorized", "forbidden", "not_found", "conflict", "unprocessable_entity",
+                 "rate_limit_exceeded", "internal_server_error"]
+    )  # fmt: skip
+    message = serializers.CharField()
+    doc_url = serializers.URLField()
+
+
+class TrackErrorSerializer(serializers.Serializer):
+    error = TrackErrorDetailSerializer()
+
+
+def _error(description):
+    return OpenApiResponse(TrackErrorSerializer, description=description)
+
+
+TRACK_ERRORS = {
+    400: _error("Not JSON, or no customer id (`bad_request`)."),
+    401: _error("Missing or invalid API key (`unauthorized`)."),
+    422: _error("A field is invalid; the message names it (`unprocessable_entity`)."),
+}
+
+
+def customer_body(customer: Customer) -> dict:
+    return {
+        "id": customer.public_id,
+        "name": customer.name,
+        "email": customer.email or None,
+        "avatar": customer.avatar or None,
+        "externalId": customer.external_id,
+    }
+
+
+def sale_body(event: SaleEvent) -> dict:
+    sale = {
+        "amount": event.amount,
+        "currency": "usd",
+        "paymentProcessor": event.payment_processor,
+        "invoiceId": event.invoice_id,
+        "metadata": event.metadata,
+    }
+    return {"eventName": event.event_name, "customerId": event.customer.public_id, **sale,
+            "customer": customer_body(event.customer), "sale": sale}  # fmt: skip
+
+
+def untracked_sale_body(data: dict) -> dict:
+    """An amount of 0 records nothing: the call is echoed, with nulls where a recorded sale has values."""
+    return {
+        "eventName": data["event_name"],
+        "customerId": None,
+        "amount": 0,
+        "paymentProcessor": data["payment_processor"],
+        "invoiceId": data["invoice_id"],
+        "currency": "usd",
+        "metadata": data["metadata"] or {},
+        "customer": None,
+        "sale": None,
+    }
+
+
+class TrackView(DialectView):
+    dialect = TRACK
+
+    def handle_exception(self, exc):
+        # A body that is not JSON is a 400 in this dialect, whatever content type it was labelled with.
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            exc = exceptions.ParseError(f"The body must be JSON, not {exc.detail}")
+        return super().handle_exception(exc)
+
+    def validated(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class TrackSaleView(TrackView):
+    """Track a sale: converted to US cents at the latest rate; `invoiceId` makes retries safe."""
+
+    @extend_schema(
+        operation_id="trackSale",
+        request=TrackSaleRequestSerializer,
+        responses={
+            200: TrackSaleResponseSerializer,
+            **TRACK_ERRORS,
+            404: _error("`leadEventName` names no lead event of the customer (`not_found`)."),
+        },
+        tags=["track"],
+    )
+    def post(self, request):
+        data = self.validated(TrackSaleRequestSerializer)
+        event = sale_event_track(project=self.project, **data)
+        return Response(untracked_sale_body(data) if event is None else sale_body(event))
+
+
+class TrackLeadView(TrackView):
+    """Track a lead; the same customer and event name within 7 days is recorded once."""
+
+    @extend_schema(
+        operation_id="trackLead",
+        request=TrackLeadRequestSerializer,
+        responses={200: TrackLeadResponseSerializer, **TRACK_ERRORS},
+        tags=["track"],
+    )
+    def post(self, request):
+        tracked = lead_event_track(project=self.project, **self.validated(TrackLeadRequestSerializer))
+        customer = customer_body(tracked.customer)
+        del customer["id"]
+        return Response({"click": {"id": tracked.click_id}, "link": None, "customer": customer})
