@@ -369,7 +369,7 @@ def product_create(
     if variants and stock_on_hand:
         raise InvalidQuantity("stock_on_hand: a product with variants keeps its stock per variant.")
     fields = {"sku": sku, "ean": ean, "external_id": external_id}
-    _check_unique(project=project, fields=fields)
+    product_check_unique(project=project, fields=fields)
     product = Product(
         id=id or uuid.uuid4(),
         project=project,
@@ -408,7 +408,7 @@ def product_update(*, product: Product, actor_user=None, actor_key=None, **field
             fields[field] = fields[field] or None
     if "image_url" in fields:
         fields["image_url"] = fields["image_url"] or ""
-    _check_unique(
+    product_check_unique(
         project=product.project, fields={f: fields[f] for f in UNIQUE_FIELDS if f in fields}, exclude=product.pk
     )
     for field, value in fields.items():
@@ -498,7 +498,8 @@ def _check_initial_stock(value, field: str) -> None:
         raise InvalidQuantity(f"{field}: must be a whole number of units, 0 or more.")
 
 
-def _check_unique(*, project, fields: dict, exclude=None) -> None:
+def product_check_unique(*, project, fields: dict, exclude=None) -> None:
+    """Raise DuplicateProduct when another product of `project` has one of these sku/ean/external_id values."""
     wanted = {field: value for field, value in fields.items() if value}
     if not wanted:
         return

@@ -1,3 +1,11 @@
-"""URLs of the inventory app's APIs."""
+"""URLs of the inventory app's APIs: with and without a trailing slash, never a redirect."""
 
-urlpatterns = []
+from rest_framework.routers import SimpleRouter
+
+from inventory.api.native import ProductViewSet, StockMovementViewSet
+
+router = SimpleRouter(trailing_slash="/?")
+router.register("api/v1/products", ProductViewSet, basename="product")
+router.register("api/v1/stock-movements", StockMovementViewSet, basename="stock-movement")
+
+urlpatterns = router.urls
