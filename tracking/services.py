@@ -1,8 +1,10 @@
 """Every write of the tracking app: customers, lead and sale events, exchange rates."""
 
+import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -10,7 +12,7 @@ from rest_framework import status
 
 from apikeys.models import Project
 from salesledger.errors import NotFound, ServiceError
-from salesledger.money import convert, from_minor, normalize_currency, to_minor
+from salesledger.money import UnknownCurrency, convert, from_minor, normalize_currency, to_minor
 from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent
 from tracking.names import random_customer_name
 
@@ -23,6 +25,10 @@ DEFAULT_DIRECT_LEAD_NAME = "Sign up"
 class MissingExchangeRate(ServiceError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     code = "missing_exchange_rate"
+
+
+class InvalidExchangeRates(ServiceError):
+    code = "invalid_exchange_rates"
 
 
 class MissingClickId(ServiceError):
@@ -146,6 +152,50 @@ def exchange_rates_load(*, rows: list[tuple[str, Decimal, date]]) -> int:
             update_fields=["rate"],
         )
     return len(rates)
+
+
+def exchange_rates_from_csv(*, lines: Iterable[str], today: date) -> list[tuple[str, Decimal, date]]:
+    """Rows of a `currency,rate[,date]` CSV (an optional header line; no date means `today`).
+
+    Raises InvalidExchangeRates naming every bad line by its number, so a file is loaded whole or not at all.
+    """
+    rate_field = ExchangeRate._meta.get_field("rate")
+    rows, errors = [], []
+    for number, cells in enumerate(csv.reader(lines), start=1):
+        cells = [cell.strip() for cell in cells]
+        if not any(cells) or (number == 1 and cells[0].lower() == "currency"):
+            continue
+        if len(cells) not in (2, 3):
+            errors.append(f"line {number}: expected currency,rate[,date], got {len(cells)} columns")
+            continue
+        try:
+            code = normalize_currency(cells[0])
+            rate = Decimal(cells[1])
+            if not rate.is_finite() or rate <= 0:
+                raise InvalidOperation
+            if rate != rate.quantize(Decimal(1).scaleb(-rate_field.decimal_places)) or rate.adjusted() >= (
+                rate_field.max_digits - rate_field.decimal_places
+            ):
+                raise ValueError(f"rate '{cells[1]}' has more than {rate_field.decimal_places} decimals or is too big")
+            day = _iso_date(cells[2]) if len(cells) == 3 and cells[2] else today
+        except UnknownCurrency as error:
+            errors.append(f"line {number}: {error}")
+        except InvalidOperation:
+            errors.append(f"line {number}: rate '{cells[1]}' is not a positive number")
+        except ValueError as error:
+            errors.append(f"line {number}: {error}")
+        else:
+            rows.append((code, rate, day))
+    if errors:
+        raise InvalidExchangeRates("; ".join(errors), errors=errors)
+    return rows
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError(f"date '{text}' is not a YYYY-MM-DD date ({error})") from error
 
 
 @dataclass(frozen=True)
