@@ -6,7 +6,9 @@ from rest_framework.routers import SimpleRouter
 from tracking.api.native import ConversionViewSet, CustomerViewSet
 from tracking.api.track import TrackLeadView, TrackSaleView
 
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter()
+# DRF 3.18 reads `trailing_slash` as a boolean ("/?" would mean "/"): set the optional slash itself.
+router.trailing_slash = "/?"
 router.register("api/v1/customers", CustomerViewSet, basename="customer")
 router.register("api/v1/conversions", ConversionViewSet, basename="conversion")
 
