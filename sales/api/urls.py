@@ -1,3 +1,18 @@
-"""URLs of the sales app's APIs."""
+"""URLs of the sales APIs, at their documented paths, each with and without a trailing slash."""
 
-urlpatterns = []
+from django.urls import re_path
+from rest_framework.routers import SimpleRouter
+
+from sales.api import costtrack, native, sells
+
+router = SimpleRouter(trailing_slash="/?")
+router.register("api/v1/sales", native.SaleViewSet, basename="api-sale")
+
+urlpatterns = [
+    re_path(r"^api/sales/create/?$", costtrack.CosttrackSaleCreateView.as_view(), name="costtrack-sale-create"),
+    re_path(r"^sells/?$", sells.SellsView.as_view(), name="sells"),
+    re_path(r"^sells/detail/(?P<sale_id>[^/]+)/?$", sells.SellDetailView.as_view(), name="sells-detail"),
+    re_path(r"^sells/confirm/(?P<sale_id>[^/]+)/?$", sells.SellConfirmView.as_view(), name="sells-confirm"),
+    re_path(r"^sells/cancel/(?P<sale_id>[^/]+)/?$", sells.SellCancelView.as_view(), name="sells-cancel"),
+    *router.urls,
+]

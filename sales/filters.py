@@ -1,0 +1,23 @@
+"""django-filter sets of the native sales API."""
+
+import django_filters
+from django.db.models import Exists, OuterRef
+
+from sales.models import Sale, SaleLine
+
+
+class SaleFilter(django_filters.FilterSet):
+    created = django_filters.IsoDateTimeFromToRangeFilter(
+        field_name="created_at", label="Created between (created_after, created_before; ISO 8601)"
+    )
+    customer = django_filters.UUIDFilter(field_name="customer_id")
+    location = django_filters.NumberFilter(field_name="location_id")
+    product = django_filters.UUIDFilter(method="filter_product", label="Sales with a line of this product")
+
+    class Meta:
+        model = Sale
+        fields = ["status", "channel", "category", "external_id"]
+
+    def filter_product(self, queryset, name, value):
+        # EXISTS rather than a join: a sale with two lines of the product is listed once.
+        return queryset.filter(Exists(SaleLine.objects.filter(sale=OuterRef("pk"), product_id=value)))
