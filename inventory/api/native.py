@@ -238,7 +238,7 @@ class ProductViewSet(ProjectScopedViewSet):
             "on_hand": stock.on_hand,
             "reserved": stock.reserved,
             "available": stock.available,
-            "movement": StockMovementSerializer(movement).data,
+            "movement": movement,
         }
         return Response(AdjustStockResultSerializer(result).data)
 

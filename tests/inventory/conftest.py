@@ -55,3 +55,16 @@ def ledger(product) -> list[tuple]:
     return [
         (m.reason, m.variant.name if m.variant else None, m.delta_on_hand, m.delta_reserved, m.sale_id) for m in rows
     ]
+
+
+@pytest.fixture
+def api(api):
+    """Project A's client, sending JSON bodies without `format="json"` on every call."""
+    api.default_format = "json"
+    return api
+
+
+@pytest.fixture
+def other_api(other_api):
+    other_api.default_format = "json"
+    return other_api
