@@ -138,8 +138,29 @@ class CustobarDialect(Dialect):
         return {"error": message, "errors": rows}
 
 
+# DRF's generic error codes as FastAPI (pydantic v1) reports them; the dialect's own fields raise
+# pydantic's types (`type_error.integer`, `value_error`, ...) as their codes, which pass through.
+FASTAPI_MESSAGES = {"required": "field required", "null": "none is not an allowed value"}
+FASTAPI_TYPES = {
+    "required": "value_error.missing",
+    "null": "type_error.none.not_allowed",
+    "invalid": "value_error",
+    "invalid_choice": "type_error.enum",
+    "not_a_list": "type_error.list",
+    "min_length": "value_error.list.min_items",  # connecteam's only length limits are on its batch list
+    "max_length": "value_error.list.max_items",
+    "min_value": "value_error.number.not_ge",
+    "max_value": "value_error.number.not_le",
+}
+FASTAPI_LOCATIONS = ("query", "path", "header")
+
+
 class ConnecteamDialect(Dialect):
-    """FastAPI-style: `{"detail": "text"}`, validation as `{"detail": [{"loc", "msg", "type"}]}`."""
+    """FastAPI-style: `{"detail": "text"}`, validation as `{"detail": [{"loc", "msg", "type"}]}`.
+
+    `loc` starts with where the problem is: errors raised under a top-level `query`, `path` or
+    `header` key are located there, every other error is in the `body`.
+    """
 
     name = "connecteam"
     validation_status = status.HTTP_422_UNPROCESSABLE_ENTITY
@@ -149,9 +170,9 @@ class ConnecteamDialect(Dialect):
             return {"detail": detail}
         items = [
             {
-                "loc": ["body", *path],
-                "msg": message,
-                "type": f"value_error.{code}" if code != "invalid" else "value_error",
+                "loc": list(path) if path and path[0] in FASTAPI_LOCATIONS else ["body", *path],
+                "msg": FASTAPI_MESSAGES.get(code, message),
+                "type": code if "_error" in code else FASTAPI_TYPES.get(code, f"value_error.{code}"),
             }
             for path, message, code in flatten_errors(detail)
         ]

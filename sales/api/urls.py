@@ -16,3 +16,8 @@ urlpatterns = [
     re_path(r"^sells/cancel/(?P<sale_id>[^/]+)/?$", sells.SellCancelView.as_view(), name="sells-cancel"),
     *router.urls,
 ]
+
+# The POS side (connecteam transactions, native locations) lives in its own module.
+from sales.api.pos_urls import urlpatterns as pos_urlpatterns  # noqa: E402
+
+urlpatterns += pos_urlpatterns

@@ -1,0 +1,18 @@
+"""URLs of the POS side of sales: the connecteam transactions and the native locations API."""
+
+from django.urls import re_path
+from rest_framework.routers import SimpleRouter
+
+from sales.api.connecteam import TransactionsView, TransactionView
+from sales.api.locations import LocationViewSet
+
+router = SimpleRouter(trailing_slash="/?")
+router.register("api/v1/locations", LocationViewSet, basename="api-location")
+
+urlpatterns = [
+    re_path(r"^sales/v1/transactions/?$", TransactionsView.as_view(), name="connecteam-transactions"),
+    re_path(
+        r"^sales/v1/transactions/(?P<transaction_id>[^/]+)/?$", TransactionView.as_view(), name="connecteam-transaction"
+    ),
+    *router.urls,
+]
