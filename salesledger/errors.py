@@ -126,16 +126,20 @@ class TrackDialect(Dialect):
 
 
 class CustobarDialect(Dialect):
+    """`{"error": summary, "errors": [{"row", "field", "message"}, ...]}`; `errors` is never empty.
+
+    `errors` are the upload's problems (dicts with a row index), or DRF's flattened field errors.
+    """
+
     name = "custobar"
 
     def body(self, status_code, message, errors, request=None):
-        rows = [
-            {"row": path[2] if len(path) > 2 and path[0] == "sales" else None,
-             "field": str(path[-1]) if path else None,
-             "message": text}
-            for path, text, _ in errors
-        ]  # fmt: skip
-        return {"error": message, "errors": rows}
+        rows = [error if isinstance(error, dict) else self.problem(*error) for error in errors]
+        return {"error": message, "errors": rows or [{"row": None, "field": None, "message": message}]}
+
+    @staticmethod
+    def problem(path, message, code) -> dict:
+        return {"row": None, "field": ".".join(map(str, path)) or None, "message": message}
 
 
 # DRF's generic error codes as FastAPI (pydantic v1) reports them; the dialect's own fields raise

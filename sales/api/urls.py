@@ -21,3 +21,8 @@ urlpatterns = [
 from sales.api.pos_urls import urlpatterns as pos_urlpatterns  # noqa: E402
 
 urlpatterns += pos_urlpatterns
+
+# The custobar row upload lives in its own module.
+from sales.api.custobar import urlpatterns as custobar_urlpatterns  # noqa: E402
+
+urlpatterns += custobar_urlpatterns
