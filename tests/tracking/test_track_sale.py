@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tracking import services
 from tracking.models import Customer, LeadEvent, SaleEvent
 from tracking.services import sale_event_track
 
@@ -217,3 +218,23 @@ def test_a_sale_costs_the_same_few_queries_every_time(project, rates, django_ass
     # Replay: rate and the invoice lookup.
     with django_assert_num_queries(2):
         sale_event_track(customer_external_id="new", invoice_id="q1", **sale)
+
+
+def test_a_sale_committed_after_the_invoice_check_is_replayed_not_duplicated(api, project, monkeypatch):
+    first = post(api, "/track/sale", {"customerExternalId": "c1", "amount": 10, "invoiceId": "late"}).json()
+    # The race window: the check ran before the other request committed, so it found nothing.
+    real_lookup, calls = services._sale_by_invoice, []
+
+    def lookup(*args):
+        calls.append(args)
+        return None if len(calls) == 1 else real_lookup(*args)
+
+    monkeypatch.setattr(services, "_sale_by_invoice", lookup)
+
+    again = post(api, "/track/sale", {"customerExternalId": "c9", "amount": 99, "invoiceId": "late"})
+
+    assert again.status_code == 200
+    assert again.json() == first
+    assert SaleEvent.objects.count() == 1
+    assert not Customer.objects.filter(external_id="c9").exists()
+    assert len(calls) == 2  # the check, then the lookup after the unique constraint refused the insert
