@@ -14,7 +14,7 @@ from inventory.services import StockItem, stock_commit, stock_deduct, stock_rele
 from sales.models import Sale, SaleLine, SaleStatus
 from sales.selectors import parse_uuid
 from salesledger.errors import Conflict, NotFound, ServiceError
-from salesledger.money import normalize_currency, quantize
+from salesledger.money import normalize_currency, quantize, to_decimal
 
 # The allowed moves and what each does to the stock of a sale whose stock went through inventory.
 TRANSITIONS = {
@@ -116,15 +116,16 @@ def _build_lines(*, project, currency: str, lines: Sequence[LineInput], stocked:
                     f"Line {position + 1}: variant '{line.variant}' is not a variant of product '{line.product}'.",
                     line=position,
                 )
-        if line.quantity <= 0 and stocked:
+        quantity, discount = to_decimal(line.quantity), to_decimal(line.discount)
+        if quantity <= 0 and stocked:
             raise InvalidLine(f"Line {position + 1}: quantity must be greater than 0.", line=position)
-        if stocked and product is not None and line.quantity != line.quantity.to_integral_value():
+        if stocked and product is not None and quantity != quantity.to_integral_value():
             raise InvalidLine(
-                f"Line {position + 1}: quantity {line.quantity} is not a whole number of units; stock counts units.",
+                f"Line {position + 1}: quantity {quantity} is not a whole number of units; stock counts units.",
                 line=position,
             )
         if line.unit_price is not None:
-            unit_price = line.unit_price
+            unit_price = to_decimal(line.unit_price)
         elif variant is not None and variant.price is not None:
             unit_price = variant.price
         elif product is not None:
@@ -134,7 +135,7 @@ def _build_lines(*, project, currency: str, lines: Sequence[LineInput], stocked:
         if line.line_total is not None:
             line_total = quantize(line.line_total, currency)
         else:
-            line_total = quantize(line.quantity * unit_price - line.discount, currency)
+            line_total = quantize(quantity * unit_price - discount, currency)
         name = line.name or (f"{product.name} / {variant.name}" if variant else product.name if product else "")
         built.append(
             SaleLine(
@@ -142,9 +143,9 @@ def _build_lines(*, project, currency: str, lines: Sequence[LineInput], stocked:
                 variant=variant,
                 product_name=name,
                 product_image=product.image_url if product else "",
-                quantity=line.quantity,
+                quantity=quantity,
                 unit_price=unit_price,
-                discount=line.discount,
+                discount=discount,
                 line_total=line_total,
                 external_id=line.external_id,
                 tags=list(line.tags),
