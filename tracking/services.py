@@ -105,6 +105,36 @@ def _new_customer(project, identity) -> Customer:
     )
 
 
+CUSTOMER_EDITABLE_FIELDS = ("name", "email", "phone", "avatar")
+
+
+def customer_update(*, customer: Customer, **changes) -> Customer:
+    """Correct a customer's name, email, phone or avatar (its ids and attribution stay as tracked).
+
+    Raises ValueError for another field and django's ValidationError for an invalid value.
+    """
+    unknown = set(changes) - set(CUSTOMER_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(
+            f"Only {', '.join(CUSTOMER_EDITABLE_FIELDS)} can be changed, not {', '.join(sorted(unknown))}."
+        )
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    customer.full_clean(exclude=["project"], validate_unique=False)
+    with transaction.atomic():
+        customer.save(update_fields=list(changes))
+    return customer
+
+
+def exchange_rate_save(*, rate: ExchangeRate) -> ExchangeRate:
+    """Store one exchange rate, its currency upper-cased. Raises UnknownCurrency and django's ValidationError."""
+    rate.currency = normalize_currency(rate.currency)
+    rate.full_clean()
+    with transaction.atomic():
+        rate.save()
+    return rate
+
+
 def exchange_rate_latest(*, currency: str) -> Decimal:
     """Units of `currency` per 1 USD by the latest rate in effect today (1 for USD).
 
