@@ -11,6 +11,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="project-list", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
     path("docs/errors/<slug:code>", views.error_doc, name="error-doc"),
+    # The sales dashboard takes the admin's home and the owner's project page; before both.
+    path("", include("sales.dashboard_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,172 @@
+"""The sales dashboard's numbers: one aggregate query per chart, each a range scan of a project's
+(project, created_at) index, so a chart costs the same with 200,000 sales as with 200.
+
+Days are the project's local calendar days. Revenue counts pending and confirmed sales, never
+cancelled ones; a refund (a sale with a negative total) lowers it.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from apikeys.models import Project
+from inventory.models import Stock
+from sales.models import Sale, SaleLine, SaleStatus
+from tracking.models import SaleEvent
+
+PERIODS = (30, 90)
+LOW_STOCK_THRESHOLD = 5
+
+
+@dataclass(frozen=True)
+class Period:
+    """The last `days` local days of a project, today included; `start` is the first day's midnight."""
+
+    days: list[datetime.date]
+    start: datetime.datetime
+
+
+@dataclass(frozen=True)
+class DayRevenue:
+    day: datetime.date
+    channel: str
+    currency: str
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class ProductRevenue:
+    product_id: object
+    name: str
+    quantity: Decimal
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class LowStock:
+    product_id: object
+    name: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+@dataclass(frozen=True)
+class DayConversions:
+    day: datetime.date
+    count: int
+    usd_cents: int
+
+
+def dashboard_period(*, project: Project, days: int, now: datetime.datetime | None = None) -> Period:
+    """The period of `days` days ending today in the project's time zone."""
+    today = timezone.localtime(now or timezone.now(), project.tzinfo).date()
+    first = today - datetime.timedelta(days=days - 1)
+    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=project.tzinfo)
+    return Period(days=[first + datetime.timedelta(days=offset) for offset in range(days)], start=start)
+
+
+def _sales(*, project: Project, since: datetime.datetime, channel: str | None) -> QuerySet[Sale]:
+    queryset = Sale.objects.filter(project=project, created_at__gte=since)
+    return queryset.filter(channel=channel) if channel else queryset
+
+
+def revenue_per_day(*, project: Project, since: datetime.datetime, channel: str | None = None) -> list[DayRevenue]:
+    """Revenue per local day, channel and currency (a sum is only meaningful within one currency)."""
+    rows = (
+        _sales(project=project, since=since, channel=channel)
+        .exclude(status=SaleStatus.CANCELLED)
+        .annotate(day=TruncDate("created_at", tzinfo=project.tzinfo))
+        .values("day", "channel", "currency")
+        .annotate(revenue=Sum("total"))
+        .order_by("day", "channel", "currency")
+    )
+    return [DayRevenue(**row) for row in rows]
+
+
+def sales_count_per_status(*, project: Project, since: datetime.datetime, channel: str | None = None) -> dict[str, int]:
+    """How many sales of the period are in each status; every status is present, zero or not."""
+    rows = (
+        _sales(project=project, since=since, channel=channel)
+        .values("status")
+        .annotate(count=Count("id"))
+        .order_by("status")
+    )
+    counts = dict.fromkeys(SaleStatus.values, 0)
+    counts.update({row["status"]: row["count"] for row in rows})
+    return counts
+
+
+def top_products_by_revenue(
+    *, project: Project, since: datetime.datetime, channel: str | None = None, limit: int = 10
+) -> list[ProductRevenue]:
+    """The products whose lines brought the most revenue in the project's currency over the period."""
+    filters = Q(
+        sale__project=project,
+        sale__created_at__gte=since,
+        sale__currency=project.currency,
+        product__isnull=False,
+    )
+    if channel:
+        filters &= Q(sale__channel=channel)
+    rows = (
+        SaleLine.objects.filter(filters)
+        .exclude(sale__status=SaleStatus.CANCELLED)
+        .values("product_id", name=F("product__name"))
+        .annotate(quantity=Sum("quantity"), revenue=Sum("line_total"))
+        .order_by("-revenue", "name")[:limit]
+    )
+    return [ProductRevenue(**row) for row in rows]
+
+
+def low_stock_products(*, project: Project, threshold: int = LOW_STOCK_THRESHOLD, limit: int = 10) -> list[LowStock]:
+    """Active products (or variants) with at most `threshold` units available, fewest first."""
+    rows = (
+        Stock.objects.filter(product__project=project, product__active=True)
+        .annotate(available=F("on_hand") - F("reserved"))
+        .filter(available__lte=threshold)
+        .values("product_id", "on_hand", "reserved", "available", "product__name", "variant__name")
+        .order_by("available", "product__name", "variant__name")[:limit]
+    )
+    return [
+        LowStock(
+            product_id=row["product_id"],
+            name=f"{row['product__name']} / {row['variant__name']}" if row["variant__name"] else row["product__name"],
+            on_hand=row["on_hand"],
+            reserved=row["reserved"],
+            available=row["available"],
+        )
+        for row in rows
+    ]
+
+
+def conversions_per_day(*, project: Project, since: datetime.datetime) -> list[DayConversions]:
+    """Tracked sale events per local day: how many, and their amount in US cents."""
+    rows = (
+        SaleEvent.objects.filter(project=project, created_at__gte=since)
+        .annotate(day=TruncDate("created_at", tzinfo=project.tzinfo))
+        .values("day")
+        .annotate(count=Count("id"), usd_cents=Sum("amount"))
+        .order_by("day")
+    )
+    return [DayConversions(**row) for row in rows]
+
+
+EXPORT_COLUMNS = (
+    "id", "created_at", "channel", "status", "currency", "subtotal", "discount", "shipping", "tax", "total",
+    "external_id", "original_state", "sale_type", "category", "location_id", "customer_id", "confirmed_at",
+    "cancelled_at",
+)  # fmt: skip
+
+
+def sales_for_export(*, project: Project, since: datetime.datetime, channel: str | None = None) -> QuerySet:
+    """The period's sales as rows of EXPORT_COLUMNS, newest first (walks the created_at index)."""
+    return (
+        _sales(project=project, since=since, channel=channel)
+        .order_by("-created_at", "-id")
+        .values_list(*EXPORT_COLUMNS)
+    )

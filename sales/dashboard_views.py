@@ -1,0 +1,185 @@
+"""The sales dashboard: the owner's project page and the admin's home page, and their CSV export."""
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from apikeys.models import Project
+from apikeys.selectors import projects_owned_by
+from sales import charts
+from sales.dashboard_selectors import (
+    EXPORT_COLUMNS,
+    PERIODS,
+    conversions_per_day,
+    dashboard_period,
+    low_stock_products,
+    revenue_per_day,
+    sales_count_per_status,
+    sales_for_export,
+    top_products_by_revenue,
+)
+from sales.models import SaleChannel
+from salesledger.money import quantize
+
+# Rows per streamed chunk: big enough to keep writes few, small enough to keep memory flat.
+EXPORT_CHUNK_ROWS = 2000
+
+
+class DashboardFilterForm(forms.Form):
+    period = forms.TypedChoiceField(
+        choices=[(days, f"Last {days} days") for days in PERIODS], coerce=int, required=False, empty_value=PERIODS[0]
+    )
+    channel = forms.ChoiceField(choices=[("", "All channels"), *SaleChannel.choices], required=False)
+
+
+class StaffDashboardFilterForm(DashboardFilterForm):
+    project = forms.ModelChoiceField(
+        queryset=Project.objects.order_by("name"), to_field_name="slug", required=False, empty_label=None
+    )
+
+    field_order = ["project", "period", "channel"]
+
+
+def _filters(form: DashboardFilterForm) -> dict:
+    """The form's valid filters; a bad value falls back to its default rather than failing the page."""
+    form.is_valid()
+    cleaned = form.cleaned_data
+    return {"days": cleaned.get("period") or PERIODS[0], "channel": cleaned.get("channel") or None}
+
+
+def _money(currency: str):
+    return lambda value: f"{quantize(value, currency):,}"
+
+
+def _dashboard(*, project: Project, days: int, channel: str | None) -> dict:
+    """Every chart of the dashboard for one project, five queries in all."""
+    period = dashboard_period(project=project, days=days)
+    revenue = defaultdict(dict)
+    other_currencies = defaultdict(Decimal)
+    for row in revenue_per_day(project=project, since=period.start, channel=channel):
+        if row.currency == project.currency:
+            revenue[row.channel][row.day] = row.revenue
+        else:
+            other_currencies[row.currency] += row.revenue
+    money, usd = _money(project.currency), _money("USD")
+    statuses = sales_count_per_status(project=project, since=period.start, channel=channel)
+    top = top_products_by_revenue(project=project, since=period.start, channel=channel)
+    conversions = conversions_per_day(project=project, since=period.start)
+    return {
+        "project": project,
+        "days": days,
+        "channel": channel,
+        "revenue_total": money(sum((value for values in revenue.values() for value in values.values()), Decimal(0))),
+        "other_currencies": [(code, _money(code)(amount)) for code, amount in sorted(other_currencies.items())],
+        "sales_count": sum(statuses.values()),
+        "conversions_usd": usd(sum((Decimal(row.usd_cents) / 100 for row in conversions), Decimal(0))),
+        "low_stock": low_stock_products(project=project),
+        "revenue_chart": charts.stacked_bar_chart(
+            days=period.days, series=revenue, fmt=money, label=f"Revenue per day by channel ({project.currency})"
+        ),
+        "status_chart": charts.horizontal_bar_chart(items=list(statuses.items()), fmt=str, label="Sales per status"),
+        "top_products_chart": charts.horizontal_bar_chart(
+            items=[(row.name, row.revenue) for row in top], fmt=money, label=f"Top products ({project.currency})"
+        ),
+        "conversions_chart": charts.line_chart(
+            days=period.days,
+            values={row.day: Decimal(row.usd_cents) / 100 for row in conversions},
+            fmt=usd,
+            label="Conversions per day (USD)",
+        ),
+    }
+
+
+def _export_query(project: Project | None, filters: dict) -> str:
+    params = {"period": filters["days"], "channel": filters["channel"] or ""}
+    if project is not None:
+        params = {"project": project.slug, **params}
+    return urlencode(params)
+
+
+@login_required
+def owner_dashboard(request, slug):
+    """`/projects/<slug>/`: the project page with its dashboard; another owner's project is a 404."""
+    project = get_object_or_404(projects_owned_by(request.user), slug=slug)
+    form = DashboardFilterForm(request.GET)
+    filters = _filters(form)
+    export_url = reverse("project-sales-export", args=[project.slug]) + "?" + _export_query(None, filters)
+    context = {**_dashboard(project=project, **filters), "dashboard_form": form, "export_url": export_url}
+    return render(request, "dashboard/project_detail.html", context)
+
+
+def _staff_project(form: StaffDashboardFilterForm) -> Project | None:
+    """The project staff chose, else the first by name (None when there is no project at all)."""
+    return form.cleaned_data.get("project") or Project.objects.order_by("name").first()
+
+
+def _staff_dashboard(request):
+    """The admin's home page with the dashboard of the chosen project above the usual app list."""
+    form = StaffDashboardFilterForm(request.GET)
+    filters = _filters(form)
+    project = _staff_project(form)
+    context = {"dashboard_form": form}
+    if project is not None:
+        export_url = reverse("admin-sales-export") + "?" + _export_query(project, filters)
+        context.update({**_dashboard(project=project, **filters), "export_url": export_url})
+    response = admin.site.index(request, extra_context=context)
+    response.template_name = "dashboard/admin_index.html"
+    return response
+
+
+staff_dashboard = admin.site.admin_view(_staff_dashboard)
+
+
+def _csv_chunks(rows: Iterable[tuple]) -> Iterator[str]:
+    """The header, then the rows EXPORT_CHUNK_ROWS at a time, as CSV text."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if count % EXPORT_CHUNK_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _export(project: Project, filters: dict) -> StreamingHttpResponse:
+    period = dashboard_period(project=project, days=filters["days"])
+    # iterator(): a server-side cursor on PostgreSQL, so 200,000 sales never sit in memory at once.
+    rows = sales_for_export(project=project, since=period.start, channel=filters["channel"]).iterator(
+        chunk_size=EXPORT_CHUNK_ROWS
+    )
+    response = StreamingHttpResponse(_csv_chunks(rows), content_type="text/csv; charset=utf-8")
+    name = f"{project.slug}-sales-{filters['days']}d{'-' + filters['channel'] if filters['channel'] else ''}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def owner_export(request, slug):
+    """The owner's sales of the period (and channel) shown on the dashboard, as a streamed CSV."""
+    project = get_object_or_404(projects_owned_by(request.user), slug=slug)
+    return _export(project, _filters(DashboardFilterForm(request.GET)))
+
+
+def _staff_export(request):
+    form = StaffDashboardFilterForm(request.GET)
+    filters = _filters(form)
+    project = _staff_project(form)
+    if project is None:
+        raise Http404("There is no project yet.")
+    return _export(project, filters)
+
+
+staff_export = admin.site.admin_view(_staff_export)
