@@ -121,3 +121,11 @@ def test_a_new_click_moves_the_customers_attribution(api):
 
     assert Customer.objects.get().click_id == "clk_2"
     assert LeadEvent.objects.get(event_name="Trial").click_id == "clk_2"
+
+
+def test_a_lead_without_any_customer_id_is_a_400(api):
+    response = lead(api, clickId="clk", eventName="Sign up", customerExternalId=None)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+    assert LeadEvent.objects.count() == 0

@@ -93,6 +93,7 @@ def test_customer_without_name_is_named_by_email_else_randomly(api):
         ("customerEmail", "a" * 89 + "@example.com",
          "customerEmail: Ensure this field has no more than 100 characters."),
         ("metadata", {"note": "x" * 9990}, "metadata: must be at most 10,000 characters as JSON; this one is 10,001."),
+        ("metadata", {"note": "a\u0000b"}, "metadata: must not contain the NUL character (\\u0000)."),
         ("metadata", ["not", "an", "object"], 'metadata: Expected a dictionary of items but got type "list".'),
         ("amount", -1, "amount: Ensure this value is greater than or equal to 0."),
         ("amount", 1.5, "amount: A valid integer is required."),

@@ -1,6 +1,7 @@
 """Native API of the tracking app: customers with their totals, and their conversions (lead and sale events)."""
 
 from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -83,13 +84,14 @@ class ConversionViewSet(ProjectScopedViewSet):
     queryset = LeadEvent.objects.all()
     serializer_class = ConversionSerializer
     filterset_class = ConversionFilter
+    # Documents the filters; `get_queryset` applies them to both halves (a union cannot be filtered afterwards).
+    filter_backends = [DjangoFilterBackend]
     lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return super().get_queryset()
-        # A union cannot be filtered afterwards: both halves are filtered first, then scoped to the key's
-        # project by the selector.
+        # Both halves are filtered first, then scoped to the key's project by the selector.
         leads, sales = (self._filtered(model.objects.all()) for model in (LeadEvent, SaleEvent))
         return selectors.conversions(project=self.project, leads=leads, sales=sales)
 

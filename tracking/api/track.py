@@ -34,7 +34,11 @@ class MetadataField(serializers.DictField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        size = len(text)
+        # PostgreSQL's jsonb cannot store the NUL character: refuse it here rather than fail at the insert.
+        if "\\u0000" in text:
+            raise serializers.ValidationError("must not contain the NUL character (\\u0000).")
         if size > METADATA_MAX_CHARS:
             raise serializers.ValidationError(
                 f"must be at most {METADATA_MAX_CHARS:,} characters as JSON; this one is {size:,}."
@@ -43,22 +47,31 @@ class MetadataField(serializers.DictField):
 
 
 class TrackRequestSerializer(serializers.Serializer):
-    """Fields shared by both calls. An explicit `null` means the field was not sent; unknown keys are ignored."""
+    """Fields shared by both calls. An explicit `null` means the field was not sent (so its default applies);
+    unknown keys are ignored."""
 
-    customerExternalId = serializers.CharField(  # noqa: N815 - the dialect's own field names
-        min_length=1, max_length=100, required=False, help_text="The customer's id in your system."
+    customerExternalId = serializers.CharField(
+        min_length=1, max_length=100, required=False, allow_null=True, help_text="The customer's id in your system."
     )
-    externalId = serializers.CharField(  # noqa: N815
-        min_length=1, max_length=100, required=False, help_text="Deprecated alias of `customerExternalId`."
+    externalId = serializers.CharField(
+        min_length=1,
+        max_length=100,
+        required=False,
+        allow_null=True,
+        help_text="Deprecated alias of `customerExternalId`.",
     )
-    customerId = serializers.CharField(  # noqa: N815
-        min_length=1, max_length=100, required=False, help_text="Deprecated alias of `customerExternalId`."
+    customerId = serializers.CharField(
+        min_length=1,
+        max_length=100,
+        required=False,
+        allow_null=True,
+        help_text="Deprecated alias of `customerExternalId`.",
     )
-    clickId = serializers.CharField(max_length=255, required=False, allow_blank=True)  # noqa: N815
-    customerName = serializers.CharField(max_length=100, required=False, allow_blank=True)  # noqa: N815
-    customerEmail = serializers.EmailField(max_length=100, required=False, allow_blank=True)  # noqa: N815
-    customerAvatar = serializers.CharField(max_length=2048, required=False, allow_blank=True)  # noqa: N815
-    metadata = MetadataField(required=False, help_text="At most 10,000 characters as JSON.")
+    clickId = serializers.CharField(max_length=255, required=False, allow_null=True, allow_blank=True)
+    customerName = serializers.CharField(max_length=100, required=False, allow_null=True, allow_blank=True)
+    customerEmail = serializers.EmailField(max_length=100, required=False, allow_null=True, allow_blank=True)
+    customerAvatar = serializers.CharField(max_length=2048, required=False, allow_null=True, allow_blank=True)
+    metadata = MetadataField(required=False, allow_null=True, help_text="At most 10,000 characters as JSON.")
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
@@ -90,13 +103,17 @@ class TrackSaleRequestSerializer(TrackRequestSerializer):
         max_value=MAX_SAFE_INTEGER,
         help_text="Minor units (cents); zero-decimal currencies such as JPY in whole units.",
     )
-    currency = serializers.CharField(default="usd", max_length=3, help_text="ISO 4217, any case.")
-    eventName = serializers.CharField(default="Purchase", min_length=1, max_length=255)  # noqa: N815
-    paymentProcessor = serializers.ChoiceField(choices=PaymentProcessor.choices, default="custom")  # noqa: N815
-    invoiceId = serializers.CharField(  # noqa: N815
-        min_length=1, max_length=255, required=False, help_text="Idempotency key: one sale per invoice id."
+    currency = serializers.CharField(default="usd", allow_null=True, max_length=3, help_text="ISO 4217, any case.")
+    eventName = serializers.CharField(default="Purchase", allow_null=True, min_length=1, max_length=255)
+    paymentProcessor = serializers.ChoiceField(choices=PaymentProcessor.choices, default="custom", allow_null=True)
+    invoiceId = serializers.CharField(
+        min_length=1,
+        max_length=255,
+        required=False,
+        allow_null=True,
+        help_text="Idempotency key: one sale per invoice id.",
     )
-    leadEventName = serializers.CharField(min_length=1, max_length=255, required=False)  # noqa: N815
+    leadEventName = serializers.CharField(min_length=1, max_length=255, required=False, allow_null=True)
 
     def validate_currency(self, value):
         try:
@@ -116,14 +133,15 @@ class TrackSaleRequestSerializer(TrackRequestSerializer):
 
 
 class TrackLeadRequestSerializer(TrackRequestSerializer):
-    eventName = serializers.CharField(min_length=1, max_length=255)  # noqa: N815
+    eventName = serializers.CharField(min_length=1, max_length=255)
     mode = serializers.ChoiceField(
         choices=["async", "wait", "deferred"],
         default="async",
+        allow_null=True,
         help_text="Accepted for compatibility: SalesLedger always records the lead before it answers.",
     )
-    eventQuantity = WholeNumberField(  # noqa: N815
-        min_value=1, max_value=100, required=False, help_text="Record this many lead events."
+    eventQuantity = WholeNumberField(
+        min_value=1, max_value=100, required=False, allow_null=True, help_text="Record this many lead events."
     )
 
     def validate_call(self, attrs):
@@ -135,25 +153,25 @@ class TrackCustomerSerializer(serializers.Serializer):
     name = serializers.CharField()
     email = serializers.CharField(allow_null=True)
     avatar = serializers.CharField(allow_null=True)
-    externalId = serializers.CharField(allow_null=True)  # noqa: N815
+    externalId = serializers.CharField(allow_null=True)
 
 
 class TrackSaleSerializer(serializers.Serializer):
     amount = serializers.IntegerField(help_text="US cents, after conversion.")
     currency = serializers.CharField()
-    paymentProcessor = serializers.CharField()  # noqa: N815
-    invoiceId = serializers.CharField(allow_null=True)  # noqa: N815
+    paymentProcessor = serializers.CharField()
+    invoiceId = serializers.CharField(allow_null=True)
     metadata = serializers.DictField(allow_null=True)
 
 
 class TrackSaleResponseSerializer(serializers.Serializer):
     """The seed's flat fields and the newer nested ones: every key present, null where there is no value."""
 
-    eventName = serializers.CharField()  # noqa: N815
-    customerId = serializers.CharField(allow_null=True)  # noqa: N815
+    eventName = serializers.CharField()
+    customerId = serializers.CharField(allow_null=True)
     amount = serializers.IntegerField(help_text="US cents, after conversion.")
-    paymentProcessor = serializers.CharField()  # noqa: N815
-    invoiceId = serializers.CharField(allow_null=True)  # noqa: N815
+    paymentProcessor = serializers.CharField()
+    invoiceId = serializers.CharField(allow_null=True)
     currency = serializers.CharField()
     metadata = serializers.DictField(allow_null=True)
     customer = TrackCustomerSerializer(allow_null=True)
@@ -168,7 +186,7 @@ class TrackLeadCustomerSerializer(serializers.Serializer):
     name = serializers.CharField()
     email = serializers.CharField(allow_null=True)
     avatar = serializers.CharField(allow_null=True)
-    externalId = serializers.CharField(allow_null=True)  # noqa: N815
+    externalId = serializers.CharField(allow_null=True)
 
 
 class TrackLeadResponseSerializer(serializers.Serializer):
