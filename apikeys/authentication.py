@@ -7,9 +7,9 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from apikeys import services
 from apikeys.keys import parse_prefix
 from apikeys.selectors import api_key_resolve
-from apikeys.services import api_key_touch
 
 INVALID_KEY = "Invalid or missing API key."
 
@@ -51,7 +51,7 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         api_key = api_key_resolve(raw_key)
         if api_key is None:
             raise exceptions.AuthenticationFailed(INVALID_KEY)
-        api_key_touch(api_key=api_key, now=timezone.now())
+        services.api_key_touch(api_key=api_key, now=timezone.now())
         return api_key.user, api_key
 
     def authenticate_header(self, request):

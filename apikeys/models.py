@@ -27,6 +27,9 @@ class Project(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    rate_limit = models.PositiveIntegerField(
+        default=600, help_text="API requests allowed per key per minute; a client may spend them in a burst."
+    )
     owners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="owned_projects", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -34,6 +37,7 @@ class Project(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="project_currency_iso"),
+            models.CheckConstraint(condition=models.Q(rate_limit__gte=1), name="project_rate_limit_positive"),
         ]
 
     def __str__(self):
@@ -97,3 +101,75 @@ class APIKey(models.Model):
 
     def is_usable(self, now) -> bool:
         return self.status_at(now) in (self.Status.ACTIVE, self.Status.GRACE)
+
+
+class IdempotencyKey(models.Model):
+    """One `Idempotency-Key` of a project: claimed while its request runs, then the stored answer.
+
+    The unique constraint is what makes two workers racing with one key run the request once:
+    the second insert fails and that request answers 409 (in flight) or replays the stored answer.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    claimed_at = models.DateTimeField(help_text="When the running request took the key; renewed on takeover.")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(blank=True, default=b"")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="idempotency_key_unique_per_project"),
+            models.CheckConstraint(
+                condition=models.Q(completed_at__isnull=True) | models.Q(status_code__isnull=False),
+                name="idempotency_key_completed_has_status",
+            ),
+        ]
+
+    def __str__(self):
+        return self.key
+
+
+class RateCounter(models.Model):
+    """A fixed-window hit counter (per key, per client address) when no Redis is configured.
+
+    One row per bucket, bumped by one atomic upsert per hit, so every server process counts together.
+    """
+
+    bucket = models.CharField(max_length=200, unique=True)
+    period = models.BigIntegerField(help_text="Index of the current window: Unix time // window length.")
+    hits = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.bucket}: {self.hits}"
+
+
+class RequestLog(models.Model):
+    """One API request as its client saw it: never the key, never the request body."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    api_key = models.ForeignKey(APIKey, on_delete=models.CASCADE, null=True, blank=True, related_name="requests")
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField()
+    duration_ms = models.PositiveIntegerField()
+    request_id = models.CharField(max_length=128)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="For 4xx/5xx: the error the client was sent.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["api_key", "-created_at"]),
+            models.Index(fields=["project", "-created_at"]),
+            models.Index(fields=["created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.path} {self.status_code}"

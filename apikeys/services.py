@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apikeys import keys
-from apikeys.models import APIKey, Project
+from apikeys.models import APIKey, IdempotencyKey, Project, RequestLog
+from salesledger.errors import Conflict, ServiceError
 
 # The grace periods an owner may choose when rotating a key.
 GRACE_PERIODS = {
@@ -19,6 +20,11 @@ GRACE_PERIODS = {
 }
 GRACE_CHOICES = [("none", "None: refuse the old key at once"), ("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days")]
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A stored answer is replayed for this long after the first request.
+IDEMPOTENCY_TTL = timedelta(hours=24)
+# A claim whose request has not finished after this long was left by a crashed worker (gunicorn kills
+# a request after 30 s by default): the next request with the key takes it over.
+IDEMPOTENCY_CLAIM_TIMEOUT = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -96,3 +102,82 @@ def api_key_touch(*, api_key: APIKey, now) -> None:
         return
     APIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     api_key.last_used_at = now
+
+
+class IdempotencyKeyReused(ServiceError):
+    status_code = 422
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInFlight(Conflict):
+    code = "idempotency_key_in_flight"
+
+
+def idempotency_claim(*, project: Project, key: str, method: str, path: str, fingerprint: str, now):
+    """Claim `key` for a request about to run, or find the answer stored for it.
+
+    Returns `(record, claimed)`: `claimed` is True when the caller now owns the key and must run the
+    request, then call `idempotency_complete` or `idempotency_release`; False when `record` holds the
+    stored answer to replay. Raises IdempotencyKeyReused (422) when the key was used with another
+    method, path or body, and IdempotencyKeyInFlight (409) while the first request still runs.
+    The unique (project, key) row decides races between workers: one insert wins.
+    """
+    fields = {"method": method, "path": path[:2000], "fingerprint": fingerprint}
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                record = IdempotencyKey.objects.create(
+                    project=project, key=key, claimed_at=now, expires_at=now + IDEMPOTENCY_TTL, **fields
+                )
+            return record, True
+        except IntegrityError:
+            record = IdempotencyKey.objects.filter(project=project, key=key).first()
+        if record is None:
+            continue  # Released between our insert and our read: try to claim it again.
+        abandoned = record.completed_at is None and record.claimed_at <= now - IDEMPOTENCY_CLAIM_TIMEOUT
+        if record.expires_at <= now or abandoned:
+            taken = IdempotencyKey.objects.filter(pk=record.pk, claimed_at=record.claimed_at).update(
+                claimed_at=now, completed_at=None, expires_at=now + IDEMPOTENCY_TTL, status_code=None,
+                content_type="", body=b"", **fields,
+            )  # fmt: skip
+            if taken:
+                return IdempotencyKey.objects.get(pk=record.pk), True
+            continue
+        if record.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was already used with other parameters (method, path or body); "
+                "send a new key for a new request."
+            )
+        if record.completed_at is None:
+            break
+        return record, False
+    raise IdempotencyKeyInFlight("A request with this Idempotency-Key is still being processed; retry later.")
+
+
+def idempotency_complete(*, record: IdempotencyKey, status_code: int, content_type: str, body: bytes, now) -> None:
+    """Store the answer of the request that owns `record`'s claim, to be replayed for 24 hours."""
+    IdempotencyKey.objects.filter(pk=record.pk, claimed_at=record.claimed_at).update(
+        completed_at=now, status_code=status_code, content_type=content_type, body=body
+    )
+
+
+def idempotency_release(*, record: IdempotencyKey) -> None:
+    """Drop an unfinished claim (the request failed and wrote nothing), so a retry with the key runs."""
+    IdempotencyKey.objects.filter(pk=record.pk, claimed_at=record.claimed_at, completed_at__isnull=True).delete()
+
+
+def idempotency_keys_purge(*, now) -> int:
+    """Delete the records whose 24 hours are over; returns how many."""
+    deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=now).delete()
+    return deleted
+
+
+def request_log_write(**fields) -> None:
+    """Record one API request (one insert)."""
+    RequestLog.objects.create(**fields)
+
+
+def request_log_purge(*, before) -> int:
+    """Delete request log entries older than `before`; returns how many."""
+    deleted, _ = RequestLog.objects.filter(created_at__lt=before).delete()
+    return deleted

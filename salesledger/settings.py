@@ -53,6 +53,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "salesledger.middleware.RequestIDMiddleware",
+    "apikeys.middleware.RequestLogMiddleware",
+    "salesledger.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -60,6 +63,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# API bodies are limited per path (1 MB; 50 MB for the custobar upload) by BodySizeLimitMiddleware
+# from Content-Length before anything is read; this only has to let the largest of them through.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 ROOT_URLCONF = "salesledger.urls"
 # API paths answer with and without a trailing slash themselves; never redirect a POST.
@@ -107,6 +114,9 @@ else:
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Password logins (admin, owner pages) are limited per client address.
+AUTHENTICATION_BACKENDS = ["apikeys.backends.LoginLimitedModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -160,10 +170,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apikeys.api.schema.GateAutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "salesledger.errors.native_exception_handler",
+    # Proxies in front of the app that append to X-Forwarded-For: 0 trusts REMOTE_ADDR only, so a client
+    # cannot dodge the failed-authentication limit by sending its own X-Forwarded-For.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
 }
 
 SPECTACULAR_SETTINGS = {

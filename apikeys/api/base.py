@@ -1,9 +1,26 @@
-"""Bases every API view builds on, so no view can forget the tenant or the dialect's error shape."""
+"""Bases every API view builds on, so no view can forget the tenant, the limits or the dialect's error shape."""
 
-from rest_framework import viewsets
+import hashlib
+
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from rest_framework import exceptions, viewsets
 from rest_framework.views import APIView
 
+from apikeys import limits
+from apikeys.models import APIKey
+from apikeys.services import (
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_release,
+)
 from salesledger.errors import NATIVE, Dialect, make_exception_handler
+
+IDEMPOTENT_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
 def request_project(request):
@@ -11,7 +28,142 @@ def request_project(request):
     return request.auth.project
 
 
-class DialectView(APIView):
+class BadIdempotencyKey(exceptions.APIException):
+    status_code = 400
+    default_detail = f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters."
+    default_code = "bad_idempotency_key"
+
+
+class GateRefusal(exceptions.APIException):
+    """The gate's own refusals keep their status in every dialect (a dialect may map domain conflicts)."""
+
+    def __init__(self, status_code: int, detail: str, wait: int | None = None):
+        super().__init__(detail)
+        self.status_code = status_code
+        self.wait = wait
+
+
+class Replay(Exception):
+    """Raised in `initial` to answer with the stored response instead of running the handler."""
+
+    def __init__(self, record):
+        self.record = record
+
+
+class GateMixin:
+    """What every API request passes through after authentication, whatever its dialect.
+
+    - failed authentication counted per client address; past the limit, 429 instead of 401;
+    - the key's rate limit (the project's `rate_limit` per minute), `X-RateLimit-*` on every answer;
+    - `Idempotency-Key` on writes: claim, run once, store the answer, replay it.
+    """
+
+    rate_window: limits.Window | None = None
+    idempotency_record = None
+
+    def perform_authentication(self, request):
+        try:
+            super().perform_authentication(request)
+        except exceptions.AuthenticationFailed:
+            window, _ = limits.hit(
+                limits.failed_auth_bucket(limits.client_address(request)),
+                limit=limits.FAILED_AUTH_LIMIT,
+                seconds=limits.FAILED_AUTH_WINDOW_SECONDS,
+            )
+            if window.exceeded:
+                raise exceptions.Throttled(
+                    wait=window.reset, detail="Too many failed authentication attempts from this address."
+                ) from None
+            raise
+
+    def check_throttles(self, request):
+        super().check_throttles(request)
+        if not isinstance(request.auth, APIKey):
+            return
+        # One round trip counts this request against the key and reads the address's failed attempts,
+        # so a guesser that is blocked learns nothing even when it finally sends a valid key.
+        self.rate_window, failures = limits.hit(
+            limits.key_bucket(request.auth),
+            limit=request.auth.project.rate_limit,
+            seconds=limits.RATE_WINDOW_SECONDS,
+            peek=limits.failed_auth_bucket(limits.client_address(request)),
+            peek_seconds=limits.FAILED_AUTH_WINDOW_SECONDS,
+        )
+        if failures > limits.FAILED_AUTH_LIMIT:
+            raise exceptions.Throttled(
+                wait=limits.reset_in(limits.FAILED_AUTH_WINDOW_SECONDS),
+                detail="Too many failed authentication attempts from this address.",
+            )
+        if self.rate_window.exceeded:
+            raise exceptions.Throttled(
+                wait=self.rate_window.reset,
+                detail=f"Rate limit of {self.rate_window.limit} requests per minute exceeded.",
+            )
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None or request.method not in IDEMPOTENT_METHODS:
+            return
+        if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not (key.isascii() and key.isprintable()):
+            raise BadIdempotencyKey()
+        path = request.get_full_path()
+        digest = hashlib.sha256(f"{request.method}\n{path}\n".encode() + request._request.body).hexdigest()
+        try:
+            record, claimed = idempotency_claim(
+                project=request_project(request), key=key, method=request.method, path=path, fingerprint=digest,
+                now=timezone.now(),
+            )  # fmt: skip
+        except IdempotencyKeyReused as error:
+            raise GateRefusal(error.status_code, error.message) from None
+        except IdempotencyKeyInFlight as error:
+            raise GateRefusal(error.status_code, error.message, wait=1) from None
+        if not claimed:
+            raise Replay(record)
+        self.idempotency_record = record
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Replay):
+            response = HttpResponse(bytes(exc.record.body), status=exc.record.status_code)
+            response["Content-Type"] = exc.record.content_type
+            response["Idempotent-Replayed"] = "true"
+            return response
+        if isinstance(exc, Http404):
+            # Answered by the view (with the rate headers), not by Django's handler404 after it.
+            exc = exceptions.NotFound()
+        return super().handle_exception(exc)
+
+    def raise_uncaught_exception(self, exc):
+        self._release_claim()
+        super().raise_uncaught_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.rate_window is not None:
+            response["X-RateLimit-Limit"] = str(self.rate_window.limit)
+            response["X-RateLimit-Remaining"] = str(self.rate_window.remaining)
+            response["X-RateLimit-Reset"] = str(self.rate_window.reset)
+        if self.idempotency_record is not None:
+            # Errors are never stored: a failed request wrote nothing, so a retry with the key runs again.
+            if response.status_code >= 400:
+                self._release_claim()
+            else:
+                if hasattr(response, "render"):
+                    response.render()
+                idempotency_complete(
+                    record=self.idempotency_record, status_code=response.status_code,
+                    content_type=response.get("Content-Type", ""), body=response.content, now=timezone.now(),
+                )  # fmt: skip
+                self.idempotency_record = None
+        return response
+
+    def _release_claim(self):
+        if self.idempotency_record is not None:
+            idempotency_release(record=self.idempotency_record)
+            self.idempotency_record = None
+
+
+class DialectView(GateMixin, APIView):
     """An API view answering errors in `dialect`'s documented shape."""
 
     dialect: Dialect = NATIVE
@@ -24,7 +176,7 @@ class DialectView(APIView):
         return request_project(self.request)
 
 
-class ProjectScopedViewSet(viewsets.ModelViewSet):
+class ProjectScopedViewSet(GateMixin, viewsets.ModelViewSet):
     """A native viewset whose queryset is always filtered to the key's project.
 
     Another project's object is therefore a 404, never a 403 and never data.

@@ -116,12 +116,12 @@ def test_last_used_written_at_most_once_a_minute(api, issued_key, time_machine, 
     first = APIKey.objects.get(pk=issued_key.api_key.pk).last_used_at
     assert first is not None
 
-    # Within the minute: one query (the key lookup), no write.
-    with django_assert_num_queries(1):
+    # Within the minute: the key lookup, the rate-limit counter and the request log row; no key write.
+    with django_assert_num_queries(3):
         api.get("/api/v1/project/")
     assert APIKey.objects.get(pk=issued_key.api_key.pk).last_used_at == first
 
     time_machine.shift(timedelta(seconds=61))
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(4):
         api.get("/api/v1/project/")
     assert APIKey.objects.get(pk=issued_key.api_key.pk).last_used_at > first

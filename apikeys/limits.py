@@ -1,0 +1,119 @@
+"""Fixed-window counters that every server process shares: rate limits per key, failed logins per address.
+
+With `REDIS_URL` set they live in Redis (atomic INCR). Otherwise each bucket is one database row
+bumped by one atomic upsert: Django's database cache would do the same job with a non-atomic
+get-then-set (lost updates between workers) and about six queries per hit.
+"""
+
+import ipaddress
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+from rest_framework.throttling import BaseThrottle
+
+from apikeys.models import RateCounter
+
+RATE_WINDOW_SECONDS = 60
+# A key-guessing client gets 429 instead of 401 after this many failures per minute from its address.
+FAILED_AUTH_LIMIT = 30
+FAILED_AUTH_WINDOW_SECONDS = 60
+# Failed logins to the admin and the owner pages, per client address.
+FAILED_LOGIN_LIMIT = 10
+FAILED_LOGIN_WINDOW_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class Window:
+    """The state of one bucket after a hit."""
+
+    hits: int
+    limit: int
+    reset: int  # seconds until the window ends and the count starts again
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.hits)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.hits > self.limit
+
+
+def client_address(request) -> str | None:
+    """The client's IP: REMOTE_ADDR, or the X-Forwarded-For entry the `NUM_PROXIES` trusted proxies added."""
+    ident = BaseThrottle().get_ident(request)
+    try:
+        return str(ipaddress.ip_address(ident))
+    except ValueError:
+        return None
+
+
+def _period(seconds: int, now: float) -> tuple[int, int]:
+    period = int(now // seconds)
+    return period, int((period + 1) * seconds - now) or 1
+
+
+def reset_in(seconds: int) -> int:
+    """Seconds until the current window of length `seconds` ends."""
+    return _period(seconds, time.time())[1]
+
+
+def _redis():
+    return cache if isinstance(cache, RedisCache) else None
+
+
+_UPSERT = """
+INSERT INTO {table} (bucket, period, hits) VALUES (%s, %s, 1)
+ON CONFLICT (bucket) DO UPDATE SET
+    hits = CASE WHEN {table}.period = excluded.period THEN {table}.hits + 1 ELSE 1 END,
+    period = excluded.period
+RETURNING hits, (SELECT other.hits FROM {table} other WHERE other.bucket = %s AND other.period = %s)
+"""
+
+
+def hit(
+    bucket: str, *, limit: int, seconds: int, peek: str | None = None, peek_seconds: int = 60
+) -> tuple[Window, int]:
+    """Count one hit on `bucket`; also read the current count of `peek` in the same round trip.
+
+    Returns the bucket's window and the peeked count (0 when absent).
+    """
+    now = time.time()
+    period, reset = _period(seconds, now)
+    peek_period, _ = _period(peek_seconds, now)
+    redis = _redis()
+    if redis is not None:
+        name = f"rate:{bucket}:{period}"
+        redis.add(name, 0, timeout=seconds + 1)
+        hits = redis.incr(name)
+        peeked = redis.get(f"rate:{peek}:{peek_period}", 0) if peek else 0
+        return Window(hits, limit, reset), peeked
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT.format(table=RateCounter._meta.db_table), [bucket, period, peek, peek_period])
+        hits, peeked = cursor.fetchone()
+    return Window(hits, limit, reset), peeked or 0
+
+
+def peek(bucket: str, *, seconds: int) -> int:
+    """The current count of `bucket` without counting a hit."""
+    period, _ = _period(seconds, time.time())
+    redis = _redis()
+    if redis is not None:
+        return redis.get(f"rate:{bucket}:{period}", 0)
+    row = RateCounter.objects.filter(bucket=bucket, period=period).values_list("hits", flat=True).first()
+    return row or 0
+
+
+def key_bucket(api_key) -> str:
+    return f"key:{api_key.pk}"
+
+
+def failed_auth_bucket(address: str | None) -> str:
+    return f"auth-failed:{address}"
+
+
+def failed_login_bucket(address: str | None) -> str:
+    return f"login-failed:{address}"

@@ -1,0 +1,73 @@
+"""Real gunicorn processes on the test database, for what only separate processes can show."""
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTS = (8108, 8109)
+
+
+def _database_url() -> str:
+    settings = connection.settings_dict
+    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+
+
+@contextlib.contextmanager
+def gunicorns(ports=PORTS):
+    """One single-worker gunicorn per port, serving the test database; stopped on exit."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "LOG_LEVEL": "WARNING",
+        "CONN_MAX_AGE": "0",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    processes = [
+        subprocess.Popen(
+            [str(gunicorn), "salesledger.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for port in ports
+    ]
+    try:
+        for port in ports:
+            _wait_until_up(port)
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+def _wait_until_up(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn on port {port} did not start")
+
+
+def call(url: str, *, method="GET", headers=None, body: bytes | None = None):
+    """(status, headers, body bytes) of one HTTP request, errors included."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
