@@ -5,7 +5,8 @@ from rest_framework.routers import SimpleRouter
 
 from sales.api import costtrack, native, sells
 
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter()
+router.trailing_slash = "/?"  # The constructor only knows "/" or "": set the optional slash afterwards.
 router.register("api/v1/sales", native.SaleViewSet, basename="api-sale")
 
 urlpatterns = [
