@@ -742,6 +742,7 @@ def _sale_values(txn, sale, *, currency, customers, lines, lines_changed, now) -
     """The sale's columns after the upload: what this upload sends, else what the ledger has."""
     fields = txn.fields
     known = dict(sale.extra) if sale is not None else {}
+    known_customer = sale.customer_id if sale is not None else None
     extra = {**known, **{name: _json(fields[name]) for name in EXTRA_FIELDS if name in fields}}
     extra.update((name, value) for name, value in fields.items() if _COMPANY_FIELD.match(name))
     if "sale_total" not in fields and lines_changed:
@@ -769,7 +770,7 @@ def _sale_values(txn, sale, *, currency, customers, lines, lines_changed, now) -
         "discount": discount,
         "shipping": shipping,
         "total": total,
-        "customer": customers.get(txn.external_id, sale.customer if sale is not None else None),
+        "customer_id": customers[txn.external_id].pk if txn.external_id in customers else known_customer,
         "extra": extra,
         "created_at": fields.get("sale_date", sale.created_at if sale is not None else None),
         "confirmed_at": sale.confirmed_at if sale is not None else None,

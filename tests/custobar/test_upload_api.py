@@ -73,8 +73,9 @@ def test_first_example_is_rejected_at_row_2_when_sale_5000_is_new(api_basic, fir
 
 
 def test_first_example_is_accepted_and_updates_sale_5000_when_it_exists(api_basic, project, first_example):
-    created = upload(api_basic, [{"sale_external_id": "5000", "sale_date": "2017-12-02", "sale_email": "a@b.fi",
-                                  "external_id": "5000-1", "product_id": "SKU0435", "unit_price": 100, "quantity": 1}])  # fmt: skip
+    known = {"sale_external_id": "5000", "sale_date": "2017-12-02", "sale_email": "a@b.fi", "external_id": "5000-1",
+             "product_id": "SKU0435", "unit_price": 100, "quantity": 1}  # fmt: skip
+    created = upload(api_basic, [known])
     assert created.status_code == 200, created.content
 
     response = api_basic.post(UPLOAD_PATH, data=first_example, format="json")
