@@ -244,7 +244,8 @@ class ProductAdmin(admin.ModelAdmin):
             actor_user=request.user,
             **{f: data[f] for f in PRODUCT_FIELDS},
         )
-        obj.created_at, obj.updated_at = created.created_at, created.updated_at
+        # The inline formset blanks an unsaved parent's generated key: take the created one.
+        obj.id, obj.created_at, obj.updated_at = created.id, created.created_at, created.updated_at
         obj._state.adding, obj._state.db = False, created._state.db
 
     def save_formset(self, request, form, formset, change):
