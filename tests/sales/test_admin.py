@@ -1,0 +1,96 @@
+"""Admin: sales are read-only, corrected by Confirm / Cancel actions and manual sales, all in the history."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+
+from sales.models import Sale
+from sales.services import LineInput, sale_create
+from tests.sales.conftest import ledger_size, levels
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/sales/sale/"
+
+
+def sell(project, product, quantity=1):
+    return sale_create(
+        project=project, channel="sells", lines=[LineInput(product=product.id, quantity=Decimal(quantity))]
+    )
+
+
+def test_changelist_filters_and_read_only_detail_with_lines(staff_client, project, make_product):
+    laptop = make_product("Laptop", stock=5)
+    sale = sell(project, laptop, 2)
+    page = staff_client.get(CHANGELIST, {"status__exact": "pending", "channel__exact": "sells"})
+    assert page.status_code == 200 and str(sale.id) in page.content.decode()
+    detail = staff_client.get(f"{CHANGELIST}{sale.id}/change/")
+    assert detail.status_code == 200
+    html = detail.content.decode()
+    assert "Laptop" in html and 'name="status"' not in html, "lines inline, nothing editable"
+    assert staff_client.post(f"{CHANGELIST}{sale.id}/delete/").status_code == 403
+
+
+def test_confirm_and_cancel_actions_report_each_sale_and_log_it(staff_client, staff, project, make_product):
+    laptop = make_product("Laptop", stock=5)
+    pending, cancelled = sell(project, laptop), sell(project, laptop)
+    staff_client.post(CHANGELIST, {"action": "cancel_sales", "_selected_action": [cancelled.pk]})
+    response = staff_client.post(
+        CHANGELIST, {"action": "confirm_sales", "_selected_action": [pending.pk, cancelled.pk]}, follow=True
+    )
+    messages = [str(message) for message in response.context["messages"]]
+    assert f"Sale {pending.id}: confirmed." in messages
+    assert f"Sale {cancelled.id}: Sale {cancelled.id} is cancelled and cannot be confirmed." in messages
+    assert Sale.objects.get(pk=pending.pk).status == "confirmed"
+    assert levels(laptop) == (4, 0)
+    entries = LogEntry.objects.filter(object_id=str(pending.pk))
+    assert [(entry.action_flag, entry.user, entry.get_change_message()) for entry in entries] == [
+        (CHANGE, staff, "Confirmed through the admin")
+    ]
+    history = staff_client.get(f"{CHANGELIST}{pending.pk}/history/").content.decode()
+    assert "Confirmed through the admin" in history and "staff" in history
+
+
+def manual_sale_form(project, lines, **changes):
+    data = {
+        "project": project.pk, "status": "confirmed", "deduct_stock": "on", "category": "Phone",
+        "reason": "Phone order",
+        "lines-TOTAL_FORMS": str(len(lines)), "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "1",
+        "lines-MAX_NUM_FORMS": "1000",
+    }  # fmt: skip
+    for index, (product, quantity, price) in enumerate(lines):
+        data[f"lines-{index}-product"] = product.pk
+        data[f"lines-{index}-quantity"] = quantity
+        data[f"lines-{index}-unit_price"] = price
+    data.update(changes)
+    return data
+
+
+def test_staff_manual_sale_goes_through_the_services(staff_client, staff, project, make_product):
+    laptop, cable = make_product("Laptop", stock=5, price="1000"), make_product("Cable", stock=50, price="9.50")
+    assert staff_client.get(f"{CHANGELIST}add/").status_code == 200
+    response = staff_client.post(f"{CHANGELIST}add/", manual_sale_form(project, [(laptop, 2, ""), (cable, 3, "9")]))
+    assert response.status_code == 302
+    sale = Sale.objects.get()
+    assert (sale.channel, sale.status, sale.user, sale.total, sale.category) == (
+        "admin", "confirmed", staff, Decimal("2027.00"), "Phone"
+    )  # fmt: skip
+    assert levels(laptop) == (3, 0) and levels(cable) == (47, 0)
+    entry = LogEntry.objects.get(object_id=str(sale.pk))
+    assert (entry.action_flag, entry.user, entry.get_change_message()) == (ADDITION, staff, "Manual sale: Phone order")
+
+
+def test_manual_sale_refused_shows_why_and_writes_nothing(staff_client, project, other_project, make_product):
+    laptop = make_product("Laptop", stock=1)
+    foreign = make_product("Foreign", stock=9, target_project=other_project)
+    short = staff_client.post(f"{CHANGELIST}add/", manual_sale_form(project, [(laptop, 2, "")]))
+    assert (
+        short.status_code == 200 and "Insufficient stock: Laptop (requested 2, available 1)" in short.content.decode()
+    )
+    wrong = staff_client.post(f"{CHANGELIST}add/", manual_sale_form(project, [(foreign, 1, "")]))
+    assert "does not exist in this project" in wrong.content.decode()
+    no_reason = staff_client.post(f"{CHANGELIST}add/", manual_sale_form(project, [(laptop, 1, "")], reason=""))
+    assert no_reason.status_code == 200
+    assert ledger_size() == (0, 0) and levels(laptop) == (1, 0) and levels(foreign) == (9, 0)
+    assert not LogEntry.objects.exists()
