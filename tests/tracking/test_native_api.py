@@ -152,3 +152,10 @@ def test_conversion_detail_and_tenant_isolation(api, other_api, history):
     assert api.get(f"/api/v1/conversions/{lead.pk}").json()["type"] == "lead"
     assert_invisible(other_api, "get", f"/api/v1/conversions/{sale.pk}/", f"/api/v1/conversions/{missing_id()}/")
     assert other_api.get("/api/v1/conversions/").json()["count"] == 0
+
+
+@pytest.mark.parametrize("path", ["/api/v1/conversions/", "/api/v1/customers/"])
+def test_an_id_that_is_not_a_uuid_is_a_404(api, path):
+    response = api.get(path + "0" * 36 + "/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}

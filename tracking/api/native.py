@@ -13,7 +13,7 @@ from tracking import selectors
 from tracking.filters import ConversionFilter, CustomerFilter
 from tracking.models import Customer, LeadEvent, SaleEvent
 
-UUID_PATTERN = "[0-9a-fA-F-]{36}"
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 @extend_schema_field(OpenApiTypes.DECIMAL)
@@ -56,7 +56,7 @@ class ConversionSerializer(serializers.Serializer):
     metadata = serializers.JSONField()
     created_at = serializers.DateTimeField()
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True))
     def get_original_amount(self, row):
         if row["original_amount"] is None:
             return None

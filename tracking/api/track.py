@@ -103,7 +103,9 @@ class TrackSaleRequestSerializer(TrackRequestSerializer):
         max_value=MAX_SAFE_INTEGER,
         help_text="Minor units (cents); zero-decimal currencies such as JPY in whole units.",
     )
-    currency = serializers.CharField(default="usd", allow_null=True, max_length=3, help_text="ISO 4217, any case.")
+    currency = serializers.CharField(
+        default="usd", allow_null=True, min_length=3, max_length=3, help_text="ISO 4217, any case."
+    )
     eventName = serializers.CharField(default="Purchase", allow_null=True, min_length=1, max_length=255)
     paymentProcessor = serializers.ChoiceField(choices=PaymentProcessor.choices, default="custom", allow_null=True)
     invoiceId = serializers.CharField(
@@ -262,7 +264,7 @@ class TrackView(DialectView):
     def handle_exception(self, exc):
         # A body that is not JSON is a 400 in this dialect, whatever content type it was labelled with.
         if isinstance(exc, exceptions.UnsupportedMediaType):
-            exc = exceptions.ParseError(f"The body must be JSON, not {exc.detail}")
+            exc = exceptions.ParseError(f"The body must be JSON, not '{self.request.content_type}'.")
         return super().handle_exception(exc)
 
     def validated(self, serializer_class) -> dict:
