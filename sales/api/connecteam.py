@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from apikeys.api.base import DialectView
 from sales.pos_selectors import pos_transactions_in_period
@@ -110,7 +111,8 @@ class ObjectSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
-            raise ValidationError([serializers.ErrorDetail("value is not a valid dict", code="type_error.dict")])
+            error = serializers.ErrorDetail("value is not a valid dict", code="type_error.dict")
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [error]})
         return super().to_internal_value(data)
 
 
@@ -197,7 +199,7 @@ def query_params(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-class ErrorSerializer(serializers.Serializer):
+class ConnecteamErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
@@ -206,14 +208,14 @@ class LocPartField(serializers.CharField):
     pass
 
 
-class ValidationItemSerializer(serializers.Serializer):
+class ConnecteamValidationItemSerializer(serializers.Serializer):
     loc = serializers.ListField(child=LocPartField())
     msg = serializers.CharField()
     type = serializers.CharField()
 
 
-class ValidationErrorSerializer(serializers.Serializer):
-    detail = ValidationItemSerializer(many=True)
+class ConnecteamValidationErrorSerializer(serializers.Serializer):
+    detail = ConnecteamValidationItemSerializer(many=True)
 
 
 class TransactionsDataSerializer(serializers.Serializer):
@@ -225,32 +227,32 @@ class TransactionsResponseSerializer(serializers.Serializer):
     data = TransactionsDataSerializer()
 
 
-class PagingSerializer(serializers.Serializer):
+class TransactionsPagingSerializer(serializers.Serializer):
     limit = serializers.IntegerField()
     offset = serializers.IntegerField()
     total = serializers.IntegerField(help_text="Transactions in the whole period.")
 
 
 class TransactionsPageSerializer(TransactionsResponseSerializer):
-    paging = PagingSerializer()
+    paging = TransactionsPagingSerializer()
 
 
-class EmptyDataSerializer(serializers.Serializer):
+class ConnecteamEmptyDataSerializer(serializers.Serializer):
     pass
 
 
-class DeletedResponseSerializer(serializers.Serializer):
+class TransactionsDeletedSerializer(serializers.Serializer):
     requestId = serializers.UUIDField()
-    data = EmptyDataSerializer()
+    data = ConnecteamEmptyDataSerializer()
 
 
-UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid `X-API-KEY`.")
+UNAUTHORIZED = OpenApiResponse(ConnecteamErrorSerializer, description="Missing or invalid `X-API-KEY`.")
 INVALID = OpenApiResponse(
-    ValidationErrorSerializer,
+    ConnecteamValidationErrorSerializer,
     description="One entry per problem; `loc` says where (`body` or `query`), `msg` and `type` what.",
 )
 LOCATION_NOT_FOUND = OpenApiResponse(
-    ErrorSerializer,
+    ConnecteamErrorSerializer,
     description="Unknown location ids (or another project's), each once, sorted.",
     examples=[OpenApiExample("location", value={"detail": "Locations with IDs [999] not found"})],
 )
@@ -332,7 +334,7 @@ class TransactionsView(DialectView):
         ),
         parameters=PERIOD_PARAMETERS,
         request=None,
-        responses={200: DeletedResponseSerializer, 401: UNAUTHORIZED, 404: LOCATION_NOT_FOUND, 422: INVALID},
+        responses={200: TransactionsDeletedSerializer, 401: UNAUTHORIZED, 404: LOCATION_NOT_FOUND, 422: INVALID},
     )
     def delete(self, request):
         query = query_params(PeriodQuerySerializer, request)
@@ -357,13 +359,17 @@ class TransactionView(DialectView):
         tags=["connecteam"],
         summary="Delete a single transaction",
         description="Deletes one transaction; staff can see and restore the deletion in the admin.",
-        parameters=[OpenApiParameter("transactionId", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        parameters=[
+            OpenApiParameter(
+                "transactionId", OpenApiTypes.STR, OpenApiParameter.PATH, description="The transaction's unique ID."
+            )
+        ],
         request=None,
         responses={
-            200: DeletedResponseSerializer,
+            200: TransactionsDeletedSerializer,
             401: UNAUTHORIZED,
             404: OpenApiResponse(
-                ErrorSerializer,
+                ConnecteamErrorSerializer,
                 description="No transaction of this project has the id (also for a malformed id).",
                 examples=[
                     OpenApiExample("transaction", value={"detail": "Transaction with ID 'invalid-id' not found"})
@@ -371,11 +377,11 @@ class TransactionView(DialectView):
             ),
         },
     )
-    def delete(self, request, transaction_id):
+    def delete(self, request, transactionId):  # the document's name for the path parameter
         answer_id = request_id(request)
         pos_transaction_delete(
             project=self.project,
-            transaction_id=transaction_id,
+            transaction_id=transactionId,
             request_id=answer_id,
             user=request.user,
             api_key=request.auth,

@@ -6,13 +6,14 @@ from rest_framework.routers import SimpleRouter
 from sales.api.connecteam import TransactionsView, TransactionView
 from sales.api.locations import LocationViewSet
 
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter()
+router.trailing_slash = "/?"  # DRF 3.18 reads the constructor's `trailing_slash` as a boolean.
 router.register("api/v1/locations", LocationViewSet, basename="api-location")
 
 urlpatterns = [
     re_path(r"^sales/v1/transactions/?$", TransactionsView.as_view(), name="connecteam-transactions"),
     re_path(
-        r"^sales/v1/transactions/(?P<transaction_id>[^/]+)/?$", TransactionView.as_view(), name="connecteam-transaction"
+        r"^sales/v1/transactions/(?P<transactionId>[^/]+)/?$", TransactionView.as_view(), name="connecteam-transaction"
     ),
     *router.urls,
 ]
