@@ -1,6 +1,7 @@
 """The connecteam dialect: POS transactions at /sales/v1/transactions, errors in FastAPI's `detail` shapes."""
 
 import datetime
+import re
 import uuid
 from decimal import Decimal
 
@@ -24,6 +25,7 @@ from sales.pos_services import (
 from salesledger.errors import CONNECTEAM
 from salesledger.money import UnknownCurrency, normalize_currency, to_decimal
 
+INTEGER = re.compile(r"-?[0-9]+")
 MAX_UNIX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
 MAX_DATABASE_ID = 2**63 - 1
 MAX_AMOUNT = Decimal(10) ** 15  # below the ledger's 16 integer digits, whatever the rounding
@@ -54,7 +56,7 @@ class IntegerField(serializers.IntegerField):
     }
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | str) or not str(data).strip().lstrip("-").isdigit():
+        if isinstance(data, bool) or not isinstance(data, int | str) or not INTEGER.fullmatch(str(data).strip()):
             self.fail("type_error.integer")
         return super().to_internal_value(data)
 

@@ -266,3 +266,15 @@ def test_overlapping_deletes_record_each_transaction_once(project, location):
     recorded = [row["pk"] for deletion in TransactionDeletion.objects.all() for row in deletion.rows]
     assert sorted(recorded) == sorted(str(sale.id) for sale in sales)
     assert Sale.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", ["--5", "1.5", "", "12a", "1e3"])
+def test_a_query_value_that_is_not_an_integer(api_header, value):
+    response = api_header.delete(f"{PATH}?locationId={value}&startTime={START}&endTime={END}")
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {"loc": ["query", "locationId"], "msg": "value is not a valid integer", "type": "type_error.integer"}
+        ]
+    }
