@@ -6,15 +6,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from inventory.models import Product, Variant
 from inventory.services import StockItem, stock_commit, stock_deduct, stock_release, stock_reserve, stock_restore
-from sales.models import Sale, SaleLine, SaleStatus
+from sales.models import MONEY, Sale, SaleLine, SaleStatus
 from sales.selectors import parse_uuid
 from salesledger.errors import Conflict, NotFound, ServiceError
 from salesledger.money import normalize_currency, quantize, to_decimal
+
+# Amounts are stored with 16 digits before the decimal point (max_digits=20, decimal_places=4).
+MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
 
 # The allowed moves and what each does to the stock of a sale whose stock went through inventory.
 TRANSITIONS = {
@@ -75,7 +78,11 @@ def _products_by_reference(project, references) -> dict[str, Product]:
     if not references:
         return {}
     ids = {ref_id for ref_id in map(parse_uuid, references) if ref_id is not None}
-    products = Product.objects.filter(project=project).filter(Q(id__in=ids) | Q(external_id__in=references))
+    products = (
+        Product.objects.filter(project=project)
+        .filter(Q(id__in=ids) | Q(external_id__in=references))
+        .annotate(has_variants=Exists(Variant.objects.filter(product=OuterRef("pk"))))
+    )
     found = {}
     for product in products:
         found.setdefault(str(product.id), product)
@@ -116,6 +123,10 @@ def _build_lines(*, project, currency: str, lines: Sequence[LineInput], stocked:
                     f"Line {position + 1}: variant '{line.variant}' is not a variant of product '{line.product}'.",
                     line=position,
                 )
+        if stocked and variant is None and product is not None and product.has_variants:
+            raise InvalidLine(
+                f"Line {position + 1}: {product.name} has variants; name the variant sold.", line=position
+            )
         quantity, discount = to_decimal(line.quantity), to_decimal(line.discount)
         if quantity <= 0 and stocked:
             raise InvalidLine(f"Line {position + 1}: quantity must be greater than 0.", line=position)
@@ -186,7 +197,8 @@ def sale_create(
     was already cancelled) never touches stock. `total` defaults to the lines' sum - discount +
     shipping + tax, rounded to the currency.
 
-    Raises ProductNotFound (404) for a product not in `project`, DuplicateSale (409) for an
+    Raises ProductNotFound (404) for a product not in `project`, InvalidLine (400) for amounts too
+    large to store or a product with variants sold without one, DuplicateSale (409) for an
     `external_id` the channel already used in the project, InvalidLine (400) for a variant of
     another product or a fractional quantity of stocked units, InsufficientStock (409) when stock is
     short (nothing is written), UnknownCurrency for a bad currency code.
@@ -196,6 +208,9 @@ def sale_create(
     stocked = deduct_stock and status != SaleStatus.CANCELLED
     sale_lines = _build_lines(project=project, currency=currency, lines=lines, stocked=stocked)
     subtotal = sum((line.line_total for line in sale_lines), Decimal(0))
+    total = quantize(subtotal - discount + shipping + tax if total is None else total, currency)
+    if any(abs(amount) >= MAX_AMOUNT for amount in (subtotal, total, *(line.line_total for line in sale_lines))):
+        raise InvalidLine(f"The sale's amounts are too large: at most {MAX_AMOUNT - 1} per line and in total.")
     sale = Sale(
         project=project,
         channel=channel,
@@ -205,7 +220,7 @@ def sale_create(
         discount=discount,
         shipping=shipping,
         tax=tax,
-        total=quantize(subtotal - discount + shipping + tax if total is None else total, currency),
+        total=total,
         category=category,
         customer=customer,
         user=user,

@@ -116,6 +116,10 @@ def test_unknown_and_foreign_products_are_404(api, product, make_product, other_
         ({"sellingPrice": [2500]}, "sellingPrice: A valid number is required."),
         ({"category": ["Retail"]}, "category: Not a valid string."),
         ({"category": "x" * 201}, "category: Ensure this field has no more than 200 characters."),
+        (
+            {"quantity": 9999999999, "sellingPrice": 9999999999, "deductInventory": False},
+            "The sale's amounts are too large: at most 9999999999999999 per line and in total.",
+        ),
         ({"deductInventory": "yes"}, "deductInventory: Must be a valid boolean."),
         ({"deductInventory": 1}, "deductInventory: Must be a valid boolean."),
     ],

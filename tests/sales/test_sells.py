@@ -294,6 +294,9 @@ def test_foreign_product_and_foreign_variant(api, laptop, mouse, make_product, o
     assert response.json() == {"message": f"Line 1: variant '{variant.id}' is not a variant of product '{laptop.id}'."}
     response = api.post("/sells", {"products": [line(laptop, variantId="not-a-uuid")]}, format="json")
     assert response.status_code == 400
+    response = api.post("/sells", {"products": [line(laptop, productId=str(mouse.id))]}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"message": "Line 1: Wireless Mouse has variants; name the variant sold."}
     assert ledger_size() == (0, 0)
 
 
