@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
 from apikeys.forms import KeyCreateForm, KeyRotateForm
-from apikeys.models import APIKey, Project
+from apikeys.models import APIKey, IdempotencyKey, Project, RequestLog
 from apikeys.services import api_key_create, api_key_revoke, api_key_rotate
 
 
@@ -27,7 +27,7 @@ def _action_form_page(request, title, form, queryset, action, modeladmin):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "currency", "time_zone", "created_at"]
+    list_display = ["name", "slug", "currency", "time_zone", "rate_limit", "created_at"]
     search_fields = ["name", "slug"]
     filter_horizontal = ["owners"]
     prepopulated_fields = {"slug": ["name"]}
@@ -88,3 +88,69 @@ class APIKeyAdmin(admin.ModelAdmin):
             api_key_revoke(api_key=api_key)
             self.log_change(request, api_key, "Revoked")
         self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+
+
+class StatusClassFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status_class"
+
+    def lookups(self, request, model_admin):
+        return [("2", "2xx success"), ("3", "3xx"), ("4", "4xx client error"), ("5", "5xx server error")]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"2", "3", "4", "5"}:
+            low = int(self.value()) * 100
+            return queryset.filter(status_code__gte=low, status_code__lt=low + 100)
+        return queryset
+
+
+class PathPrefixFilter(admin.SimpleListFilter):
+    """By API: the dialects' path prefixes, so staff need not type paths."""
+
+    title = "API"
+    parameter_name = "api"
+    PREFIXES = [
+        ("/api/sales/create", "costtrack"), ("/sells", "sells"), ("/track/", "track"),
+        ("/api/sales/upload", "custobar"), ("/sales/v1/", "connecteam"), ("/api/v1/", "native"),
+    ]  # fmt: skip
+
+    def lookups(self, request, model_admin):
+        return [(prefix, name) for prefix, name in self.PREFIXES]
+
+    def queryset(self, request, queryset):
+        if self.value() in dict(self.PREFIXES):
+            return queryset.filter(path__startswith=self.value())
+        return queryset
+
+
+@admin.register(RequestLog)
+class RequestLogAdmin(admin.ModelAdmin):
+    """Read-only: what each key sent and what it was answered, to see why an integration failed."""
+
+    list_display = ["created_at", "method", "path", "status_code", "duration_ms", "api_key", "project", "request_id"]
+    list_filter = [StatusClassFilter, PathPrefixFilter, "method", "project", "api_key", "created_at"]
+    search_fields = ["path", "request_id", "=client_address"]
+    date_hierarchy = "created_at"
+    list_select_related = ["api_key", "project"]
+    show_full_result_count = False  # counting a large log on every page view costs more than it tells
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    list_display = ["key", "project", "method", "path", "status_code", "claimed_at", "completed_at", "expires_at"]
+    list_filter = ["project", "method", "status_code"]
+    search_fields = ["key", "path"]
+    exclude = ["body"]
+    list_select_related = ["project"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

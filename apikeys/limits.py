@@ -9,7 +9,7 @@ import ipaddress
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from rest_framework.throttling import BaseThrottle
@@ -62,7 +62,8 @@ def reset_in(seconds: int) -> int:
 
 
 def _redis():
-    return cache if isinstance(cache, RedisCache) else None
+    backend = caches["default"]
+    return backend if isinstance(backend, RedisCache) else None
 
 
 _UPSERT = """

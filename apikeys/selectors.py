@@ -23,3 +23,11 @@ def projects_owned_by(user):
 
 def api_keys_of(project: Project):
     return project.api_keys.select_related("user", "replaced_by").order_by("-created_at")
+
+
+REQUESTS_SHOWN_PER_KEY = 100
+
+
+def recent_requests_of(api_key: APIKey):
+    """The key's latest requests, newest first (the (api_key, -created_at) index answers it)."""
+    return api_key.requests.order_by("-created_at")[:REQUESTS_SHOWN_PER_KEY]

@@ -10,4 +10,5 @@ urlpatterns = [
     path("projects/<slug:slug>/keys/create", views.key_create, name="key-create"),
     path("projects/<slug:slug>/keys/<uuid:key_id>/rotate", views.key_rotate, name="key-rotate"),
     path("projects/<slug:slug>/keys/<uuid:key_id>/revoke", views.key_revoke, name="key-revoke"),
+    path("projects/<slug:slug>/keys/<uuid:key_id>/requests", views.key_requests, name="key-requests"),
 ]

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from apikeys.forms import KeyCreateForm, KeyRotateForm
 from apikeys.models import APIKey
-from apikeys.selectors import api_keys_of, projects_owned_by
+from apikeys.selectors import REQUESTS_SHOWN_PER_KEY, api_keys_of, projects_owned_by, recent_requests_of
 from apikeys.services import api_key_create, api_key_revoke, api_key_rotate
 
 
@@ -81,3 +81,14 @@ def key_revoke(request, slug, key_id):
     api_key_revoke(api_key=api_key)
     messages.success(request, f"Key '{api_key.name}' ({api_key.display_prefix}…) is revoked.")
     return redirect("key-list", slug=slug)
+
+
+@login_required
+def key_requests(request, slug, key_id):
+    """The key's last requests: status, path, request id and the error it was sent, to debug an integration."""
+    project = _owned_project(request.user, slug)
+    api_key = get_object_or_404(APIKey, project=project, pk=key_id)
+    context = {
+        "project": project, "key": api_key, "requests": recent_requests_of(api_key), "shown": REQUESTS_SHOWN_PER_KEY,
+    }  # fmt: skip
+    return render(request, "apikeys/key_requests.html", context)
