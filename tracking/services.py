@@ -53,9 +53,9 @@ def customers_get_or_create(*, project: Project, identities: list[dict]) -> dict
     An identity is a dict with `external_id`, `phone` and/or `email`; it is matched by the first of those
     it has (an external id only matches that external id; a phone or an email matches the oldest customer
     with it). Missing customers are created with the identity's `name` (else its email, else a random
-    readable name), `email`, `phone`, `avatar` and `click_id`. At most 3 lookups, one insert and 3
-    lookups again, whatever the number of identities; races on the same external id are settled by the
-    unique constraint (the insert skips conflicts and the second lookup finds the winner's row).
+    readable name), `email`, `phone`, `avatar` and `click_id`. At most 3 lookups, one insert (batches of
+    99 rows on SQLite) and 3 lookups again, whatever the number of identities. Races on one external id
+    are settled by the unique constraint: the insert skips conflicts, the second lookup finds the winner.
     Raises ValueError for an identity without any key.
     """
     return _customers_get_or_create(project=project, identities=identities)[0]
@@ -70,10 +70,9 @@ def _customers_get_or_create(*, project, identities):
     missing = [key for key in wanted if key not in found]
     if not missing:
         return found, set()
-    with transaction.atomic():
-        created = Customer.objects.bulk_create(
-            [_new_customer(project, wanted[key]) for key in missing], ignore_conflicts=True
-        )
+    created = Customer.objects.bulk_create(
+        [_new_customer(project, wanted[key]) for key in missing], ignore_conflicts=True
+    )
     again = _customers_by_identity(project, missing)
     created_ids = {customer.pk for customer in created}
     found.update(again)
