@@ -215,7 +215,7 @@ def _error(description):
 
 
 TRACK_ERRORS = {
-    400: _error("Not JSON, or no customer id (`bad_request`)."),
+    400: _error("Not JSON, no customer id, or a lead without a click to attribute to (`bad_request`)."),
     401: _error("Missing or invalid API key (`unauthorized`)."),
     422: _error("A field is invalid; the message names it (`unprocessable_entity`)."),
 }
@@ -264,7 +264,9 @@ class TrackView(DialectView):
     def handle_exception(self, exc):
         # A body that is not JSON is a 400 in this dialect, whatever content type it was labelled with.
         if isinstance(exc, exceptions.UnsupportedMediaType):
-            exc = exceptions.ParseError(f"The body must be JSON, not '{self.request.content_type}'.")
+            exc = exceptions.ParseError(
+                f"The body must be JSON, not '{self.request.content_type or 'without a content type'}'."
+            )
         return super().handle_exception(exc)
 
     def validated(self, serializer_class) -> dict:
