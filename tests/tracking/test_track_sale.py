@@ -239,3 +239,18 @@ def test_a_sale_committed_after_the_invoice_check_is_replayed_not_duplicated(api
     assert SaleEvent.objects.count() == 1
     assert not Customer.objects.filter(external_id="c9").exists()
     assert len(calls) == 2  # the check, then the lookup after the unique constraint refused the insert
+
+
+def test_another_projects_customer_with_the_same_external_id_is_invisible(api, other_api, other_project):
+    post(other_api, "/track/lead", {"clickId": "clk_b", "eventName": "Sign up", "customerExternalId": "same"})
+    theirs = post(other_api, "/track/sale", {"customerExternalId": "same", "amount": 10, "invoiceId": "inv"}).json()
+
+    # Project A neither replays B's invoice nor sees B's lead: it gets its own customer and sale.
+    mine = post(api, "/track/sale", {"customerExternalId": "same", "amount": 5, "invoiceId": "inv"}).json()
+    unknown_lead = post(api, "/track/sale", {"customerExternalId": "same", "amount": 5, "leadEventName": "Sign up"})
+
+    assert unknown_lead.status_code == 404
+    assert mine["customerId"] != theirs["customerId"]
+    assert (mine["amount"], theirs["amount"]) == (5, 10)
+    assert Customer.objects.filter(external_id="same").count() == 2
+    assert SaleEvent.objects.filter(invoice_id="inv").count() == 2
