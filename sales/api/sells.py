@@ -107,6 +107,10 @@ class Sell(_SellSerializer):
 class SellWithUser(Sell):
     userId = serializers.CharField(source="user_id", allow_null=True, help_text="The key's acting user.")
 
+    def to_representation(self, sale):
+        data = super().to_representation(sale)
+        return {"id": data.pop("id"), "userId": data.pop("userId"), **data}  # the document's order
+
 
 class SellDetail(SellWithUser):
     products = SellProductDetail(source="lines", many=True)
