@@ -39,12 +39,17 @@ class VariantForm(forms.ModelForm):
     class Meta:
         model = Variant
         fields = ["name", "sku", "price"]
+        widgets = {
+            "name": forms.TextInput(attrs={"style": "width: 14em"}),
+            "sku": forms.TextInput(attrs={"style": "width: 10em"}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.instance._state.adding:
             self.fields["stock_on_hand"].disabled = True
-            self.fields["stock_on_hand"].help_text = "Use Adjust stock."
+            self.fields["stock_on_hand"].widget = forms.NumberInput(attrs={"placeholder": "Adjust stock", "size": 10})
+            self.initial["stock_on_hand"] = None
 
 
 class VariantFormSet(BaseInlineFormSet):
@@ -79,7 +84,7 @@ class VariantInline(admin.TabularInline):
     form = VariantForm
     formset = VariantFormSet
     extra = 0
-    fields = ["name", "sku", "price", "stock_on_hand", "on_hand", "reserved", "available"]
+    fields = ["name", "sku", "price", "on_hand", "reserved", "available", "stock_on_hand"]
     readonly_fields = ["on_hand", "reserved", "available"]
 
     def get_queryset(self, request):
@@ -146,18 +151,7 @@ class StockLevelFilter(admin.SimpleListFilter):
 class ProductAdmin(admin.ModelAdmin):
     form = ProductForm
     inlines = [VariantInline]
-    list_display = [
-        "name",
-        "project",
-        "sku",
-        "ean",
-        "external_id",
-        "price",
-        "active",
-        "on_hand",
-        "reserved",
-        "available",
-    ]
+    list_display = ["name", "project", "sku", "price", "active", "on_hand", "reserved", "available"]
     list_filter = ["project", "active", StockLevelFilter]
     search_fields = ["name", "sku", "ean", "external_id"]
     list_select_related = ["project"]
@@ -206,14 +200,14 @@ class ProductAdmin(admin.ModelAdmin):
             return "None yet."
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:+d}</td><td>{:+d}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                     m.variant.name if m.variant else "",
                     m.get_reason_display(),
-                    m.delta_on_hand,
-                    m.delta_reserved,
+                    f"{m.delta_on_hand:+d}",
+                    f"{m.delta_reserved:+d}",
                     m.sale_id or "",
                     _actor(m),
                     m.note,
@@ -337,6 +331,7 @@ class AdjustStockForm(forms.Form):
         variants = product.variants.order_by("name")
         if variants.exists():
             self.fields["variant"].queryset = variants
+            self.fields["variant"].label_from_instance = lambda variant: variant.name
             self.fields["variant"].required = True
         else:
             del self.fields["variant"]
