@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -89,7 +89,7 @@ class SaleCreateSerializer(serializers.Serializer):
         description="Pending sales reserve stock, confirmed ones deduct it (unless `deduct_stock` is false). "
         "404 for a product not in the project, 409 for insufficient stock or a duplicate `external_id`.",
         request=SaleCreateSerializer,
-        responses={201: SaleSerializer},
+        responses={201: SaleSerializer, 404: OpenApiResponse(description="A product not in the key's project.")},
     ),
 )
 @extend_schema(tags=["native"])
