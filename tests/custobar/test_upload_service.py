@@ -534,10 +534,10 @@ def test_query_count_of_100_and_1000_rows_differs_only_by_batches(project):
     large_again = queries(other, many_rows(999))
 
     if connection.vendor == "postgresql":
-        # Lock, existing sales, customers (lookup, insert, lookup), products (lookup, insert), sales and
-        # lines inserted, the upload record, savepoints: the same for 99 and 999 rows.
-        assert (small_new, large_new) == (14, 14)
-        assert (small_again, large_again) == (8, 8)
+        # Savepoint, lock, existing sales, customers (lookup, insert, lookup), products (lookup, insert),
+        # sales and lines (one COPY each), the upload record: the same for 99 and 999 rows.
+        assert small_new == large_new <= 12
+        assert small_again == large_again <= 8
     else:
         # SQLite caps the parameters of one statement, so its bulk inserts split into more batches.
         assert small_new <= 15
