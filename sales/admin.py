@@ -57,7 +57,6 @@ class SaleAdmin(admin.ModelAdmin):
     list_filter = ["project", "status", "channel", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["id", "external_id", "category"]
     list_select_related = ["project", "user"]
-    date_hierarchy = "created_at"
     show_full_result_count = False  # COUNT(*) of a large ledger on every page is wasted work.
     inlines = [SaleLineInline]
     fields = [

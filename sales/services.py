@@ -50,7 +50,7 @@ class ProductNotFound(NotFound):
 
 
 class InvalidLine(ServiceError):
-    """A line the ledger cannot accept (a variant of another product, a fraction of a stocked unit)."""
+    """Lines the ledger cannot accept (a variant of another product, a fraction of a stocked unit, ...)."""
 
     code = "invalid_line"
 
@@ -197,11 +197,11 @@ def sale_create(
     was already cancelled) never touches stock. `total` defaults to the lines' sum - discount +
     shipping + tax, rounded to the currency.
 
-    Raises ProductNotFound (404) for a product not in `project`, InvalidLine (400) for amounts too
-    large to store or a product with variants sold without one, DuplicateSale (409) for an
-    `external_id` the channel already used in the project, InvalidLine (400) for a variant of
-    another product or a fractional quantity of stocked units, InsufficientStock (409) when stock is
-    short (nothing is written), UnknownCurrency for a bad currency code.
+    Raises ProductNotFound (404) for a product not in `project`; InvalidLine (400) for a variant of
+    another product, a product with variants sold without one, a fractional quantity of stocked
+    units or amounts too large to store; DuplicateSale (409) for an `external_id` the channel already
+    used in the project; InsufficientStock (409) when stock is short; UnknownCurrency for a bad
+    currency code. Whatever it raises, nothing is written.
     """
     currency = normalize_currency(currency or project.currency)
     now = timezone.now()
