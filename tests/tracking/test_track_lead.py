@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from tracking.models import Customer, LeadEvent
+from tracking.services import lead_event_track
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +130,16 @@ def test_a_lead_without_any_customer_id_is_a_400(api):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_request"
     assert LeadEvent.objects.count() == 0
+
+
+def test_a_lead_costs_the_same_few_queries_whatever_its_quantity(project, django_assert_num_queries):
+    lead_args = {"project": project, "event_name": "Seat added", "click_id": "clk"}
+    # Savepoint, customer lookup, insert, lookup again, row lock, duplicate check, one insert, release.
+    with django_assert_num_queries(8):
+        lead_event_track(customer_external_id="a", event_quantity=1, **lead_args)
+    with django_assert_num_queries(8):
+        lead_event_track(customer_external_id="b", event_quantity=100, **lead_args)
+    # A duplicate: savepoint, lookup, row lock, duplicate check, release.
+    with django_assert_num_queries(5):
+        lead_event_track(customer_external_id="b", **lead_args)
+    assert LeadEvent.objects.count() == 101
