@@ -174,3 +174,11 @@ def test_decimal_total_is_exact(api, make_product):
     response = api.post(PATH, {"productId": str(product.id), "quantity": 3, "sellingPrice": 0.1}, format="json")
     assert response.json()["totalAmount"] == 0.3
     assert Sale.objects.get().total == Decimal("0.30")
+
+
+def test_idempotency_key_replays_the_first_sale(api, product):
+    first = api.post(PATH, example(product, quantity=1), format="json", HTTP_IDEMPOTENCY_KEY="order-7")
+    again = api.post(PATH, example(product, quantity=1), format="json", HTTP_IDEMPOTENCY_KEY="order-7")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    assert ledger_size() == (1, 1) and levels(product) == (7, 0)

@@ -385,3 +385,12 @@ def test_list_costs_a_fixed_number_of_queries(api, project, owner, laptop):
         )  # fmt: skip
     assert queries() == few
     assert few <= 8  # ours: totals, page, lines; the rest is the gate (key lookup, request log)
+
+
+def test_idempotency_key_replays_the_first_sale(api, laptop):
+    body = {"products": [line(laptop, quantity=2)]}
+    first = api.post("/sells", body, format="json", HTTP_IDEMPOTENCY_KEY="cart-42")
+    again = api.post("/sells", body, format="json", HTTP_IDEMPOTENCY_KEY="cart-42")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert Sale.objects.count() == 1 and levels(laptop) == (10, 2)
