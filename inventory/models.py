@@ -80,6 +80,10 @@ class Variant(models.Model):
         return self.product.price if self.price is None else self.price
 
 
+# The counters are 32-bit integers: every quantity is checked against this before it reaches them.
+MAX_UNITS = 2_147_483_647
+
+
 class Stock(models.Model):
     """The counters of one stock-keeping unit: a product without variants, or one variant.
 

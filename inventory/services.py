@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, ProtectedError, Q, RestrictedError
 from django.utils import timezone
 
-from inventory.models import Product, Stock, StockMovement, Variant
+from inventory.models import MAX_UNITS, Product, Stock, StockMovement, Variant
 from salesledger.errors import Conflict, NotFound, ServiceError
 
 Reason = StockMovement.Reason
@@ -159,8 +159,8 @@ def stock_adjust(*, product, variant=None, delta: int, reason: str, actor_user=N
         raise ReasonRequired("reason: a manual stock adjustment needs a reason.")
     if actor_user is None and actor_key is None:
         raise ActorRequired("A manual stock adjustment needs an actor (a user or an API key).")
-    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
-        raise InvalidQuantity("delta: must be a non-zero whole number of units.")
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 or abs(delta) > MAX_UNITS:
+        raise InvalidQuantity(f"delta: must be a non-zero whole number of units, at most {MAX_UNITS} either way.")
     if variant is not None and variant.product_id != product.pk:
         raise NotFound("Variant not found for this product.")
     [movement] = _apply_deltas(
@@ -185,8 +185,8 @@ def _sum_items(items: Iterable[StockItem]) -> dict[_Key, int]:
     totals: dict[_Key, int] = {}
     for item in items:
         quantity = item.quantity
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-            raise InvalidQuantity(f"quantity: must be a whole number of units greater than 0, got {quantity!r}.")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= MAX_UNITS:
+            raise InvalidQuantity(f"quantity: must be a whole number of units from 1 to {MAX_UNITS}, got {quantity!r}.")
         key = (_as_uuid(item.product_id), _as_uuid(item.variant_id) if item.variant_id is not None else None)
         totals[key] = totals.get(key, 0) + quantity
     if not totals:
@@ -214,6 +214,10 @@ def _apply_deltas(*, deltas: dict[_Key, int], reason, sale_id, actor_user, actor
             stock = stocks[key]
             new_on_hand = stock.on_hand + unit_on_hand * quantity
             new_reserved = stock.reserved + unit_reserved * quantity
+            if max(new_on_hand, new_reserved) > MAX_UNITS:
+                raise InvalidQuantity(
+                    f"quantity: {_describe(key, stock)['name']} would hold more than {MAX_UNITS} units."
+                )
             if new_reserved < 0:
                 unreserved.append({**_describe(key, stock), "requested": quantity, "reserved": stock.reserved})
             elif new_on_hand < 0 or new_reserved > new_on_hand:
@@ -494,8 +498,8 @@ def variant_delete(*, variant: Variant) -> None:
 
 
 def _check_initial_stock(value, field: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidQuantity(f"{field}: must be a whole number of units, 0 or more.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_UNITS:
+        raise InvalidQuantity(f"{field}: must be a whole number of units from 0 to {MAX_UNITS}.")
 
 
 def product_check_unique(*, project, fields: dict, exclude=None) -> None:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from apikeys.api.base import ProjectScopedViewSet
 from inventory import selectors
 from inventory.filters import ProductFilter, StockMovementFilter
-from inventory.models import Product, StockMovement, Variant
+from inventory.models import MAX_UNITS, Product, StockMovement, Variant
 from inventory.services import (
     DuplicateProduct,
     InsufficientStock,
@@ -30,7 +30,12 @@ def _counter(variant: Variant, field: str) -> int:
 
 class VariantSerializer(serializers.ModelSerializer):
     stock_on_hand = serializers.IntegerField(
-        write_only=True, required=False, default=0, min_value=0, help_text="Initial stock of this variant."
+        write_only=True,
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_UNITS,
+        help_text="Initial stock of this variant.",
     )
     on_hand = serializers.SerializerMethodField()
     reserved = serializers.SerializerMethodField()
@@ -65,6 +70,7 @@ class ProductSerializer(serializers.ModelSerializer):
         required=False,
         default=0,
         min_value=0,
+        max_value=MAX_UNITS,
         help_text="Initial stock (create only), recorded as an `initial` movement. Later changes: adjust-stock.",
     )
     variants = VariantSerializer(
@@ -94,7 +100,9 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class AdjustStockSerializer(serializers.Serializer):
-    delta = serializers.IntegerField(help_text="Units to add (positive) or remove (negative); not 0.")
+    delta = serializers.IntegerField(
+        min_value=-MAX_UNITS, max_value=MAX_UNITS, help_text="Units to add (positive) or remove (negative); not 0."
+    )
     reason = serializers.CharField(max_length=500, help_text="Why: recorded on the movement.")
     variant_id = serializers.UUIDField(
         required=False, allow_null=True, help_text="Required for a product with variants."

@@ -273,3 +273,14 @@ def test_delete_removes_an_unsold_product_and_deactivates_a_sold_one(make_produc
     assert not sold.active
     assert levels(sold) == (1, 0) and len(ledger(sold)) == 2
     call_command("check_stock")
+
+
+def test_counters_never_overflow_their_column(make_product, owner):
+    laptop = make_product(stock=2_000_000_000)
+    with pytest.raises(InvalidQuantity):
+        stock_restore(items=[item(laptop, 2_000_000_000)])
+    with pytest.raises(InvalidQuantity):
+        stock_adjust(product=laptop, delta=2**31, reason="x", actor_user=owner)
+    with pytest.raises(InvalidQuantity):
+        stock_reserve(items=[item(laptop, 2**31)])
+    assert levels(laptop) == (2_000_000_000, 0)
