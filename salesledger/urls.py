@@ -1,5 +1,7 @@
 """Root URLs: every dialect at its documented path, the native API, docs, admin and owner pages."""
 
+import os
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -23,6 +25,10 @@ urlpatterns = [
     path("", include("tracking.api.urls")),
     path("", include("sales.api.urls")),
 ]
+
+# The benchmark's floor endpoint (bench/floor.py), only in a server the benchmark starts.
+if os.environ.get("SALESLEDGER_BENCH_FLOOR") == "1":
+    urlpatterns.append(path("", include("bench.floor")))
 
 handler404 = "salesledger.views.not_found"
 handler500 = "salesledger.views.crashed"

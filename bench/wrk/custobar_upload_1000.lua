@@ -1,0 +1,21 @@
+-- POST /api/sales/upload/: 1,000 rows per request, each row its own transaction, all new.
+dofile("common.lua")
+local products, customers
+
+function start()
+  products = read_lines(params.products)
+  customers = read_lines(params.customers)
+end
+
+function request()
+  local rows = {}
+  for row = 1, 1000 do
+    local sale = unique("cb")
+    table.insert(rows, string.format(
+      '{"sale_external_id": "%s", "sale_customer_id": "%s", "sale_date": "2026-01-15T10:00:00Z", '
+        .. '"external_id": "%s-1", "product_id": "%s", "unit_price": 1250, "quantity": 2}',
+      sale, customers[(counter * 13) % #customers + 1], sale, products[(counter * 31) % #products + 1]))
+  end
+  local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Basic " .. params.basic}
+  return wrk.format("POST", "/api/sales/upload/", headers, '{"sales": [' .. table.concat(rows, ", ") .. ']}')
+end

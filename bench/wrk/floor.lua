@@ -1,0 +1,6 @@
+-- The floor: authenticate by one indexed lookup, insert one row.
+dofile("common.lua")
+
+function request()
+  return wrk.format("POST", "/bench/floor", json_headers(), "{}")
+end
