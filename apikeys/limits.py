@@ -9,6 +9,7 @@ import ipaddress
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
@@ -18,7 +19,7 @@ from apikeys.models import RateCounter
 
 RATE_WINDOW_SECONDS = 60
 # A key-guessing client gets 429 instead of 401 after this many failures per minute from its address.
-FAILED_AUTH_LIMIT = 30
+FAILED_AUTH_LIMIT = settings.FAILED_AUTH_LIMIT
 FAILED_AUTH_WINDOW_SECONDS = 60
 # Failed logins to the admin and the owner pages, per client address.
 FAILED_LOGIN_LIMIT = 10

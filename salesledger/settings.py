@@ -115,6 +115,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Failed API authentications per client address per minute before it gets 429 instead of 401.
+FAILED_AUTH_LIMIT = int(os.environ.get("FAILED_AUTH_LIMIT", "30"))
 # Password logins (admin, owner pages) are limited per client address.
 AUTHENTICATION_BACKENDS = ["apikeys.backends.LoginLimitedModelBackend"]
 
@@ -168,7 +170,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "apikeys.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "apikeys.api.schema.GateAutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,

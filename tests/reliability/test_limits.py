@@ -3,6 +3,7 @@
 import pytest
 
 from apikeys import limits
+from apikeys.api.pagination import BoundedLimitOffsetPagination
 from apikeys.models import RateCounter
 from tests.conftest import KeyedClient, keyed_client
 from tests.factories import issue_key
@@ -89,3 +90,13 @@ def test_one_row_per_bucket_whatever_the_traffic(api, time_machine):
     time_machine.shift(61)
     api.get("/api/v1/project/")
     assert list(RateCounter.objects.values_list("hits", flat=True)) == [1]
+
+
+def test_a_page_is_bounded_whatever_limit_is_asked(api, project, monkeypatch):
+    assert BoundedLimitOffsetPagination.max_limit == 500
+    monkeypatch.setattr(BoundedLimitOffsetPagination, "max_limit", 2)
+    issue_key(project, name="second")
+    issue_key(project, name="third")
+    page = api.get("/api/v1/keys/?limit=1000000").json()
+    assert (page["count"], len(page["results"])) == (3, 2)
+    assert "limit=2" in page["next"]
