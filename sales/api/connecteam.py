@@ -6,7 +6,14 @@ import uuid
 from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -176,9 +183,11 @@ class TransactionSerializer(serializers.Serializer):
 
 
 class PeriodQuerySerializer(serializers.Serializer):
-    locationId = IntegerField(min_value=1, max_value=MAX_DATABASE_ID)
-    startTime = IntegerField(min_value=0, max_value=MAX_UNIX_SECONDS)
-    endTime = IntegerField(min_value=0, max_value=MAX_UNIX_SECONDS)
+    locationId = IntegerField(min_value=1, max_value=MAX_DATABASE_ID, help_text="Location ID.")
+    startTime = IntegerField(min_value=0, max_value=MAX_UNIX_SECONDS, help_text="Start of period (Unix seconds).")
+    endTime = IntegerField(
+        min_value=0, max_value=MAX_UNIX_SECONDS, help_text="End of period (Unix seconds), after `startTime`."
+    )
 
     def validate(self, attrs):
         if attrs["endTime"] <= attrs["startTime"]:
@@ -189,8 +198,10 @@ class PeriodQuerySerializer(serializers.Serializer):
 
 
 class PageQuerySerializer(PeriodQuerySerializer):
-    limit = IntegerField(min_value=1, max_value=MAX_PAGE, required=False, default=DEFAULT_PAGE)
-    offset = IntegerField(min_value=0, required=False, default=0)
+    limit = IntegerField(min_value=1, max_value=MAX_PAGE, default=DEFAULT_PAGE, help_text="Transactions per page.")
+    offset = IntegerField(
+        min_value=0, max_value=MAX_DATABASE_ID - MAX_PAGE, default=0, help_text="Transactions to skip."
+    )
 
 
 def query_params(serializer_class, request) -> dict:
@@ -250,19 +261,19 @@ class TransactionsDeletedSerializer(serializers.Serializer):
 
 UNAUTHORIZED = OpenApiResponse(ConnecteamErrorSerializer, description="Missing or invalid `X-API-KEY`.")
 INVALID = OpenApiResponse(
-    ConnecteamValidationErrorSerializer,
-    description="One entry per problem; `loc` says where (`body` or `query`), `msg` and `type` what.",
+    PolymorphicProxySerializer(
+        component_name="ConnecteamUnprocessable",
+        serializers=[ConnecteamValidationErrorSerializer, ConnecteamErrorSerializer],
+        resource_type_field_name=None,
+    ),
+    description="Validation: one entry per problem; `loc` says where (`body` or `query`), `msg` and `type` what. "
+    'An `Idempotency-Key` reused for another request: `{"detail": "text"}`.',
 )
 LOCATION_NOT_FOUND = OpenApiResponse(
     ConnecteamErrorSerializer,
     description="Unknown location ids (or another project's), each once, sorted.",
     examples=[OpenApiExample("location", value={"detail": "Locations with IDs [999] not found"})],
 )
-PERIOD_PARAMETERS = [
-    OpenApiParameter("locationId", OpenApiTypes.INT, required=True, description="Location ID."),
-    OpenApiParameter("startTime", OpenApiTypes.INT, required=True, description="Start of period (Unix seconds)."),
-    OpenApiParameter("endTime", OpenApiTypes.INT, required=True, description="End of period (Unix seconds)."),
-]
 
 
 class TransactionsView(DialectView):
@@ -301,11 +312,7 @@ class TransactionsView(DialectView):
             f"so a POS can verify a sync. {PERIOD_BOUND} Pages of `limit` (default {DEFAULT_PAGE}, at most "
             f"{MAX_PAGE}) from `offset`."
         ),
-        parameters=[
-            *PERIOD_PARAMETERS,
-            OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_PAGE}; {DEFAULT_PAGE} by default."),
-            OpenApiParameter("offset", OpenApiTypes.INT, description="Transactions to skip; 0 by default."),
-        ],
+        parameters=[PageQuerySerializer],
         responses={200: TransactionsPageSerializer, 401: UNAUTHORIZED, 404: LOCATION_NOT_FOUND, 422: INVALID},
     )
     def get(self, request):
@@ -334,7 +341,7 @@ class TransactionsView(DialectView):
             f"Deletes every transaction of the location inside the period. {PERIOD_BOUND} The deleted "
             "transactions leave the API and the reports; staff can see and restore each deletion in the admin."
         ),
-        parameters=PERIOD_PARAMETERS,
+        parameters=[PeriodQuerySerializer],
         request=None,
         responses={200: TransactionsDeletedSerializer, 401: UNAUTHORIZED, 404: LOCATION_NOT_FOUND, 422: INVALID},
     )
