@@ -20,3 +20,23 @@ def error_message(body: dict) -> str:
         if isinstance(body.get(field), str):
             return body[field]
     raise AssertionError(f"no error message in {body}")
+
+
+def has_shape(dialect, body) -> bool:
+    """Whether `body` is an error in `dialect`'s documented shape (validation errors included)."""
+    match dialect.name:
+        case "costtrack":
+            return body.get("success") is False and isinstance(body.get("error"), str)
+        case "sells":
+            return set(body) == {"message"} and isinstance(body["message"], str)
+        case "track":
+            return set(body) == {"error"} and set(body["error"]) == {"code", "message", "doc_url"}
+        case "custobar":
+            return set(body) == {"error", "errors"} and isinstance(body["errors"], list)
+        case "connecteam":
+            detail = body.get("detail") if set(body) == {"detail"} else None
+            return isinstance(detail, str) or (
+                isinstance(detail, list) and all(set(item) == {"loc", "msg", "type"} for item in detail)
+            )
+        case _:
+            return isinstance(body, dict) and bool(body)
