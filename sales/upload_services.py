@@ -16,6 +16,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -89,11 +90,14 @@ class _Problems(list):
 
 
 # Field parsers: each takes the value as sent (JSON, or a CSV string) and returns it parsed.
+# (Type tuples built once: `isinstance(value, int | str)` would build a union on every row.)
+_TEXT_TYPES = (str, int)
+_NUMBER_TYPES = (int, float, str, Decimal)
 
 
 def _text(max_length: int):
     def parse(value):
-        if isinstance(value, bool) or not isinstance(value, str | int):
+        if isinstance(value, bool) or not isinstance(value, _TEXT_TYPES):
             raise _Bad("must be a string.")
         text = str(value)
         if len(text) > max_length:
@@ -104,7 +108,7 @@ def _text(max_length: int):
 
 
 def _number(value) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
         raise _Bad("must be a number.")
     try:
         number = to_decimal(value.strip() if isinstance(value, str) else value)
@@ -214,6 +218,7 @@ ROW_FIELDS = {
     "unit_price_in_currency": _money,
     "tags": _strings,
 }
+_PARSERS = {**SALE_FIELDS, **ROW_FIELDS}
 _SALE_ID = _text(200)
 # Transaction fields without a ledger column: kept in `Sale.extra` under their own names.
 EXTRA_FIELDS = (
@@ -315,20 +320,23 @@ def _parse(rows, *, tzinfo, row_offset) -> tuple[dict[str, _Transaction], list[d
         if not isinstance(raw, dict):
             problems.add(index, None, "A sale row must be a JSON object.")
             continue
-        values, company, bad = {}, {}, set()
+        sale_values, row_values, given, bad = {}, {}, set(), set()
         for name, value in raw.items():
             if value is None or value == "":
                 continue  # Not given: integrations send null (and CSV files empty cells) for unset fields.
-            parser = SALE_FIELDS.get(name) or ROW_FIELDS.get(name)
+            parser = _PARSERS.get(name)
             if parser is None:
                 if _COMPANY_FIELD.match(name):
-                    company[name] = value
+                    sale_values[name] = value
                 elif name != "sale_external_id":
                     bad.add(name)
                     problems.add(index, name, "Unknown field; company-specific fields are named PREFIX__field.")
                 continue
+            is_row_field = name in ROW_FIELDS
+            if is_row_field:
+                given.add(name)
             try:
-                values[name] = parser(value)
+                (row_values if is_row_field else sale_values)[name] = parser(value)
             except _Bad as error:
                 bad.add(name)
                 problems.add(index, name, str(error))
@@ -341,13 +349,13 @@ def _parse(rows, *, tzinfo, row_offset) -> tuple[dict[str, _Transaction], list[d
         except _Bad as error:
             problems.add(index, "sale_external_id", str(error))
             continue
-        if "sale_date" in values and timezone.is_naive(values["sale_date"]):
-            values["sale_date"] = timezone.make_aware(values["sale_date"], tzinfo)
+        if "sale_date" in sale_values and timezone.is_naive(sale_values["sale_date"]):
+            sale_values["sale_date"] = timezone.make_aware(sale_values["sale_date"], tzinfo)
         txn = transactions.get(sale_id)
         if txn is None:
             txn = transactions[sale_id] = _Transaction(external_id=sale_id, first_row=index)
         txn.invalid |= bad
-        for name, value in [*((name, values[name]) for name in SALE_FIELDS if name in values), *company.items()]:
+        for name, value in sale_values.items():
             if name in txn.fields and txn.fields[name] != value:
                 problems.add(
                     index,
@@ -358,9 +366,8 @@ def _parse(rows, *, tzinfo, row_offset) -> tuple[dict[str, _Transaction], list[d
             else:
                 txn.fields.setdefault(name, value)
                 txn.field_rows.setdefault(name, index)
-        given = {name for name in ROW_FIELDS if raw.get(name) not in (None, "")}
         if given:
-            row = _row(index, values, given, bad, problems)
+            row = _row(index, row_values, given, bad, problems)
             if row is not None:
                 if row.external_id is not None and row.external_id in txn.row_ids:
                     first = txn.row_ids[row.external_id]
@@ -486,7 +493,7 @@ SALE_UPDATE_FIELDS = [
 LINE_UPDATE_FIELDS = ["product", "product_name", "quantity", "unit_price", "discount", "line_total", "tags"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProductWanted:
     """A product a sale row names: its `product_id` (external id), sku, ean, and the price to create it with."""
 
@@ -589,27 +596,26 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
     new_sales, changed_sales, new_lines, changed_lines, deleted_lines = [], [], [], [], []
     for sale_id, txn in transactions.items():
         sale = existing.get(sale_id)
-        old_lines = lines_of.get(sale.pk, []) if sale is not None else []
+        sale_pk = sale.pk if sale is not None else uuid.uuid4()
         desired = [(row, next(product_of), *prices[row.row]) for row in txn.rows]
-        subtotal, created, updated, deleted = _merge_lines(old_lines, desired)
+        subtotal, created, updated, deleted = _merge_lines(
+            lines_of.get(sale_pk, []), desired, {**new_line, "sale_id": sale_pk}
+        )
         lines_changed = bool(created or updated or deleted)
         values = _sale_values(
             txn, sale, currency=currency, customers=customers, subtotal=subtotal, lines_changed=lines_changed, now=now
         )
         if sale is None:
-            sale_pk = uuid.uuid4()
             new_sales.append({**new_sale, "id": sale_pk, "external_id": sale_id, **values})
             counts.transactions_created += 1
+        elif lines_changed or any(getattr(sale, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(sale, name, value)
+            changed_sales.append(sale)
+            counts.transactions_updated += 1
         else:
-            sale_pk = sale.pk
-            if lines_changed or any(getattr(sale, name) != value for name, value in values.items()):
-                for name, value in values.items():
-                    setattr(sale, name, value)
-                changed_sales.append(sale)
-                counts.transactions_updated += 1
-            else:
-                counts.transactions_unchanged += 1
-        new_lines += ({**new_line, "sale_id": sale_pk, **line} for line in created)
+            counts.transactions_unchanged += 1
+        new_lines += created
         changed_lines += updated
         deleted_lines += deleted
     counts.lines_created, counts.lines_updated, counts.lines_deleted = (
@@ -637,6 +643,12 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
     )
 
 
+def _json_text(value) -> str:
+    if value:
+        return json.dumps(value)
+    return "[]" if isinstance(value, list) else "{}"  # most rows: no tags, no extra
+
+
 def _defaults(model) -> dict:
     """The column values a new row of `model` starts with (its auto primary key left to the database)."""
     return {
@@ -656,6 +668,8 @@ def _insert(model, rows: list[dict]) -> None:
         return
     columns = list(rows[0])
     json_columns = {field.attname for field in model._meta.concrete_fields if isinstance(field, models.JSONField)}
+    json_at = [name in json_columns for name in columns]
+    values_of = itemgetter(*columns)
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(model._meta.db_table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
@@ -668,7 +682,8 @@ def _insert(model, rows: list[dict]) -> None:
         )
         with logged, cursor.cursor.copy(statement) as copy:
             for row in rows:
-                copy.write_row([json.dumps(row[name]) if name in json_columns else row[name] for name in columns])
+                values = zip(values_of(row), json_at, strict=True)
+                copy.write_row([_json_text(value) if is_json else value for value, is_json in values])
 
 
 def _customers(project, transactions) -> dict[str, Any]:
@@ -736,8 +751,8 @@ def _differs(line: SaleLine, values: dict) -> bool:
     return any(getattr(line, name) != value for name, value in values.items())
 
 
-def _merge_lines(old_lines: list[SaleLine], desired: list) -> tuple[Decimal, list[dict], list, list]:
-    """The sale's subtotal after the upload, the lines to create (column dicts), to update and to delete.
+def _merge_lines(old_lines: list[SaleLine], desired: list, new: dict) -> tuple[Decimal, list[dict], list, list]:
+    """The sale's subtotal after the upload, the lines to create (`new` columns updated), to update and to delete.
 
     A row with an external id updates the line with that id (or adds it); the rows without one
     replace the lines without one, unless they are the same as before (a replayed upload).
@@ -754,7 +769,7 @@ def _merge_lines(old_lines: list[SaleLine], desired: list) -> tuple[Decimal, lis
         values = _line_values(product, row, *amounts)
         line = by_id.get(row.external_id)
         if line is None:
-            created.append({**values, "external_id": row.external_id, "position": position})
+            created.append({**new, **values, "external_id": row.external_id, "position": position})
             position += 1
         elif _differs(line, values):
             for name, value in values.items():
@@ -767,7 +782,7 @@ def _merge_lines(old_lines: list[SaleLine], desired: list) -> tuple[Decimal, lis
     if plain and (len(plain) != len(old_plain) or any(map(_differs, old_plain, plain))):
         deleted = old_plain
         for values in plain:
-            created.append({**values, "position": position})
+            created.append({**new, **values, "position": position})
             position += 1
         subtotal += sum((values["line_total"] for values in plain), Decimal(0))
     else:
