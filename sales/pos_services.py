@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core import serializers
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from sales.models import Location, Sale, SaleChannel, SaleStatus
@@ -155,9 +155,25 @@ def pos_transaction_delete(*, project, transaction_id: str, request_id: str, use
         )  # fmt: skip
 
 
+def _forget_what_is_gone(sales: list[Sale]) -> None:
+    """Clear each SET_NULL reference (user, key, customer) to a row deleted since: what its deletion
+    would have done to the sales had they not been deleted first. One query per such field."""
+    for field in Sale._meta.concrete_fields:
+        if not field.is_relation or field.remote_field.on_delete is not models.SET_NULL:
+            continue
+        ids = {getattr(sale, field.attname) for sale in sales} - {None}
+        existing = (
+            set(field.related_model._base_manager.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+        )
+        for sale in sales:
+            if getattr(sale, field.attname) not in existing:
+                setattr(sale, field.attname, None)
+
+
 def pos_deletion_restore(*, deletion: TransactionDeletion, user=None) -> list[Sale]:
     """Put the transactions of one deletion back, with their original ids, and mark it restored.
 
+    A user, key or customer deleted in the meantime is no longer named by the restored sales.
     Raises AlreadyRestored (409) when the deletion was restored before (checked under a row lock, so
     two staff members clicking at once restore it once).
     """
@@ -165,7 +181,9 @@ def pos_deletion_restore(*, deletion: TransactionDeletion, user=None) -> list[Sa
         locked = TransactionDeletion.objects.select_for_update().get(pk=deletion.pk)
         if locked.restored_at is not None:
             raise AlreadyRestored(f"This deletion was already restored at {locked.restored_at:%Y-%m-%d %H:%M} UTC.")
-        sales = Sale.objects.bulk_create(item.object for item in serializers.deserialize("python", locked.rows))
+        sales = [item.object for item in serializers.deserialize("python", locked.rows)]
+        _forget_what_is_gone(sales)
+        sales = Sale.objects.bulk_create(sales)
         locked.restored_at = timezone.now()
         locked.restored_by = user
         locked.save(update_fields=["restored_at", "restored_by"])

@@ -11,7 +11,12 @@ from django.db.models import Sum
 
 from sales.models import Sale
 from sales.pos_models import TransactionDeletion
-from sales.pos_services import TransactionInput, pos_transactions_create, pos_transactions_delete_period
+from sales.pos_services import (
+    TransactionInput,
+    pos_deletion_restore,
+    pos_transactions_create,
+    pos_transactions_delete_period,
+)
 from tests.concurrency import race
 from tests.tenancy import assert_invisible, missing_id
 
@@ -278,3 +283,23 @@ def test_a_query_value_that_is_not_an_integer(api_header, value):
             {"loc": ["query", "locationId"], "msg": "value is not a valid integer", "type": "type_error.integer"}
         ]
     }
+
+
+def test_a_restore_forgets_a_key_deleted_since_and_costs_the_same_for_1_or_many(
+    project, owner, issued_key, location, django_assert_num_queries
+):
+    sales = record(project, location, *range(START, START + 30), api_key=issued_key.api_key)
+    deletion = pos_transactions_delete_period(
+        project=project, location_id=location.id, start=datetime.fromtimestamp(START, tz=UTC),
+        end=datetime.fromtimestamp(END, tz=UTC), request_id="r-1", user=owner,
+    )  # fmt: skip
+    issued_key.api_key.delete()
+
+    # savepoint, lock the record, which of the named keys still exist (no user or customer is named),
+    # one insert, mark restored, release
+    with django_assert_num_queries(6):
+        restored = pos_deletion_restore(deletion=deletion, user=owner)
+
+    assert sorted(sale.id for sale in restored) == sorted(sale.id for sale in sales)
+    assert set(Sale.objects.values_list("api_key", "user")) == {(None, None)}
+    assert deletion.restored_by == owner
