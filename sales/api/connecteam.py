@@ -37,7 +37,7 @@ MAX_UNIX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the last second a datet
 MAX_DATABASE_ID = 2**63 - 1
 MAX_AMOUNT = Decimal(10) ** 15  # below the ledger's 16 integer digits, whatever the rounding
 DEFAULT_PAGE = 100
-MAX_PAGE = 1000
+MAX_PAGE = 500  # as every list of the API (apikeys.api.pagination)
 PERIOD_BOUND = (
     "The period is half-open: a transaction is inside it when `startTime <= createdAt < endTime` "
     "(so consecutive periods never share a transaction); `endTime` must be greater than `startTime`."
