@@ -119,3 +119,21 @@ def failed_auth_bucket(address: str | None) -> str:
 
 def failed_login_bucket(address: str | None) -> str:
     return f"login-failed:{address}"
+
+
+# Window length of each kind of bucket, to tell finished windows apart.
+WINDOW_SECONDS_BY_PREFIX = {
+    "key:": RATE_WINDOW_SECONDS,
+    "auth-failed:": FAILED_AUTH_WINDOW_SECONDS,
+    "login-failed:": FAILED_LOGIN_WINDOW_SECONDS,
+}
+
+
+def finished_windows_purge() -> int:
+    """Delete database counters whose window has ended (addresses that failed once stay no longer)."""
+    now = time.time()
+    deleted = 0
+    for prefix, seconds in WINDOW_SECONDS_BY_PREFIX.items():
+        count, _ = RateCounter.objects.filter(bucket__startswith=prefix, period__lt=_period(seconds, now)[0]).delete()
+        deleted += count
+    return deleted

@@ -1,6 +1,9 @@
 """Rate limits per key (the project's `rate_limit`), failed authentication per address, their headers."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 
 from apikeys import limits
 from apikeys.api.pagination import BoundedLimitOffsetPagination
@@ -100,3 +103,17 @@ def test_a_page_is_bounded_whatever_limit_is_asked(api, project, monkeypatch):
     page = api.get("/api/v1/keys/?limit=1000000").json()
     assert (page["count"], len(page["results"])) == (3, 2)
     assert "limit=2" in page["next"]
+
+
+def test_purge_rate_counters_drops_finished_windows(api, time_machine):
+    time_machine.move_to("2026-11-22 12:00:00", tick=False)
+    guesser = KeyedClient(REMOTE_ADDR="203.0.113.9")
+    guesser.credentials(HTTP_AUTHORIZATION=BAD_KEY)
+    guesser.get("/api/v1/project/")
+    api.get("/api/v1/project/")
+    time_machine.shift(61)
+    api.get("/api/v1/project/")
+    out = StringIO()
+    call_command("purge_rate_counters", stdout=out)
+    assert out.getvalue() == "Deleted 1 finished rate-limit counters.\n"
+    assert list(RateCounter.objects.values_list("bucket", flat=True)) == [limits.key_bucket(api.issued.api_key)]
