@@ -11,6 +11,7 @@ from inventory.models import Product, Stock, StockMovement
 from sales.models import Sale, SaleLine
 from sales.selectors import sales_totals
 from sales.upload_services import UploadInvalid, sales_upload
+from tests.concurrency import race
 from tests.custobar.conftest import SECOND_EXAMPLE, custobar_sale, lines_of
 from tests.factories import ProjectFactory
 from tracking.models import Customer
@@ -554,3 +555,16 @@ def test_updating_1000_rows_is_a_bounded_number_of_queries(project):
 
     assert (upload.transactions_updated, upload.lines_updated) == (333, 999)
     assert len(captured) == 10 if connection.vendor == "postgresql" else len(captured) <= 25
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_uploads_of_the_same_new_transaction_make_one_sale(project):
+    rows = [row(external_id=str(index), product_id=f"NEW-{index}") for index in range(3)]
+
+    results = race(4, lambda index: sales_upload(project=project, rows=rows))
+
+    assert all(not isinstance(result, Exception) for result in results), results
+    assert sorted(result.transactions_created for result in results) == [0, 0, 0, 1]
+    assert Sale.objects.count() == 1 and SaleLine.objects.count() == 3
+    assert Product.objects.count() == 3 and Customer.objects.count() == 1
