@@ -19,6 +19,7 @@ from inventory.services import (
     InsufficientStock,
     product_check_unique,
     product_create,
+    product_delete,
     product_update,
     stock_adjust,
     variant_create,
@@ -241,6 +242,25 @@ class ProductAdmin(admin.ModelAdmin):
         # The inline formset blanks an unsaved parent's generated key: take the created one.
         obj.id, obj.created_at, obj.updated_at = created.id, created.created_at, created.updated_at
         obj._state.adding, obj._state.db = False, created._state.db
+
+    def get_deleted_objects(self, objs, request):
+        # product_delete decides: an unsold product goes with its ledger; one that served a sale
+        # (sale lines protect it) is deactivated. Neither needs rights on the ledger itself.
+        deleted, counts, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(StockMovement._meta.verbose_name)
+        perms_needed.discard(Stock._meta.verbose_name)
+        return deleted, counts, perms_needed, []
+
+    def delete_model(self, request, obj):
+        if product_delete(product=obj) == "deactivated":
+            self.message_user(request, f"{obj} served sales: deactivated instead of deleted.", messages.WARNING)
+
+    def delete_queryset(self, request, queryset):
+        kept = [product.name for product in queryset if product_delete(product=product) == "deactivated"]
+        if kept:
+            self.message_user(
+                request, f"Served sales, deactivated instead of deleted: {', '.join(kept)}.", messages.WARNING
+            )
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Variant:

@@ -1,10 +1,12 @@
 """Admin: products with variants and read-only counters, the Adjust stock form, the read-only ledger."""
 
+import uuid
+
 import pytest
 from django.contrib.admin.models import LogEntry
 
 from inventory.models import Product, StockMovement, Variant
-from inventory.services import stock_reserve
+from inventory.services import stock_deduct, stock_reserve
 from tests.inventory.conftest import item, ledger, levels
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +186,15 @@ def test_movements_are_read_only_in_the_admin(staff_client, make_product):
         staff_client.post(f"/admin/inventory/stockmovement/{movement.pk}/delete/", {"post": "yes"}).status_code == 403
     )
     assert StockMovement.objects.get(pk=movement.pk).delta_on_hand == 5
+
+
+def test_admin_delete_goes_through_the_service(staff_client, make_product):
+    unsold, sold = make_product("Unsold", stock=1), make_product("Sold", stock=3)
+    stock_deduct(items=[item(sold, 1)], sale_id=uuid.uuid4())
+    response = staff_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": [unsold.pk, sold.pk], "post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Product.objects.filter(pk=unsold.pk).exists()
+    sold.refresh_from_db()
+    assert not sold.active and levels(sold) == (2, 0) and len(ledger(sold)) == 2

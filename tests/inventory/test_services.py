@@ -284,3 +284,13 @@ def test_counters_never_overflow_their_column(make_product, owner):
     with pytest.raises(InvalidQuantity):
         stock_reserve(items=[item(laptop, 2**31)])
     assert levels(laptop) == (2_000_000_000, 0)
+
+
+def test_delete_deactivates_a_product_that_sale_lines_point_at(make_product, project):
+    from tests.factories import SaleLineFactory
+
+    laptop = make_product("Laptop", stock=2)
+    SaleLineFactory(sale__project=project, product=laptop)
+    assert product_delete(product=laptop) == "deactivated"
+    laptop.refresh_from_db()
+    assert not laptop.active
