@@ -1,7 +1,8 @@
-"""Demo sales for `seed_demo`, one of each status, made through the services; never duplicated."""
+"""Demo sales for `seed_demo`, one of each status, and the POS demo; made through the services, never duplicated."""
 
 from decimal import Decimal
 
+from sales import pos_demo
 from sales.models import Sale, SaleChannel
 from sales.services import LineInput, sale_cancel, sale_confirm, sale_create
 
@@ -40,3 +41,4 @@ def seed(*, project, user, api_key=None, stdout=None) -> None:
         created += 1
     if stdout is not None:
         stdout.write(f"  sales: {created} created, {len(existing)} already there")
+    pos_demo.seed(project=project, user=user, api_key=api_key, stdout=stdout)

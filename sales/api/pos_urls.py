@@ -1,13 +1,12 @@
 """URLs of the POS side of sales: the connecteam transactions and the native locations API."""
 
 from django.urls import re_path
-from rest_framework.routers import SimpleRouter
 
 from sales.api.connecteam import TransactionsView, TransactionView
 from sales.api.locations import LocationViewSet
+from salesledger.routers import OptionalSlashRouter
 
-router = SimpleRouter()
-router.trailing_slash = "/?"  # DRF 3.18 reads the constructor's `trailing_slash` as a boolean.
+router = OptionalSlashRouter()
 router.register("api/v1/locations", LocationViewSet, basename="api-location")
 
 urlpatterns = [

@@ -1,12 +1,11 @@
 """URLs of the sales APIs, at their documented paths, each with and without a trailing slash."""
 
 from django.urls import re_path
-from rest_framework.routers import SimpleRouter
 
 from sales.api import costtrack, native, sells
+from salesledger.routers import OptionalSlashRouter
 
-router = SimpleRouter()
-router.trailing_slash = "/?"  # The constructor only knows "/" or "": set the optional slash afterwards.
+router = OptionalSlashRouter()
 router.register("api/v1/sales", native.SaleViewSet, basename="api-sale")
 
 urlpatterns = [

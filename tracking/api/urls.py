@@ -1,14 +1,12 @@
 """URLs of the tracking app: the track dialect at its documented paths and the native read API."""
 
 from django.urls import re_path
-from rest_framework.routers import SimpleRouter
 
+from salesledger.routers import OptionalSlashRouter
 from tracking.api.native import ConversionViewSet, CustomerViewSet
 from tracking.api.track import TrackLeadView, TrackSaleView
 
-router = SimpleRouter()
-# DRF 3.18 reads `trailing_slash` as a boolean ("/?" would mean "/"): set the optional slash itself.
-router.trailing_slash = "/?"
+router = OptionalSlashRouter()
 router.register("api/v1/customers", CustomerViewSet, basename="customer")
 router.register("api/v1/conversions", ConversionViewSet, basename="conversion")
 
