@@ -52,6 +52,8 @@ LIST_FIELDS = frozenset({"sale_coupon_codes", "sale_tags", "tags"})
 # Large enough for any real amount, small enough for the ledger's 20-digit columns.
 MAX_MINOR_UNITS = 10**15
 MAX_QUANTITY = Decimal(10**10)
+# The ledger's amount columns hold 16 digits before the decimal point.
+MAX_AMOUNT = Decimal(10**15)
 _COMPANY_FIELD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*?__\w+$")
 # pg_advisory_xact_lock's first key: the namespace of custobar upload locks (any constant int4).
 _LOCK_NAMESPACE = 0x0C57
@@ -571,14 +573,19 @@ class _Counts:
 def _write(*, project, transactions, existing, api_key, user, row_count) -> Upload:
     currency = project.currency
     now = timezone.now()
-    customers = _customers(project, transactions)
     prices = {}
     wanted = []
+    too_large = _Problems()
     for sale_id, txn in transactions.items():
         sale_currency, rate = _conversion(txn, existing.get(sale_id))
         for row in txn.rows:
             prices[row.row] = amounts = _amounts(row, currency=currency, sale_currency=sale_currency, rate=rate)
+            if any(abs(amount) >= MAX_AMOUNT for amount in amounts):
+                too_large.add(row.row, "total", f"The row's amounts exceed {MAX_AMOUNT:,} {currency}.")
             wanted.append(ProductWanted(product_id=row.product_id, sku=row.sku, ean=row.ean, price=amounts[0]))
+    if too_large:
+        raise UploadInvalid(too_large)
+    customers = _customers(project, transactions)
     products, products_created = products_get_or_create(project=project, wanted=wanted) if wanted else ([], 0)
     product_of = iter(products)
     lines_of = _lines_by_sale(existing.values())
@@ -605,6 +612,8 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
         values = _sale_values(
             txn, sale, currency=currency, customers=customers, subtotal=subtotal, lines_changed=lines_changed, now=now
         )
+        if max(abs(values["subtotal"]), abs(values["total"])) >= MAX_AMOUNT:
+            too_large.add(txn.first_row, "sale_total", f"The transaction's total exceeds {MAX_AMOUNT:,} {currency}.")
         if sale is None:
             new_sales.append({**new_sale, "id": sale_pk, "external_id": sale_id, **values})
             counts.transactions_created += 1
@@ -618,6 +627,8 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
         new_lines += created
         changed_lines += updated
         deleted_lines += deleted
+    if too_large:
+        raise UploadInvalid(too_large)  # Raised inside the upload's transaction: nothing stays written.
     counts.lines_created, counts.lines_updated, counts.lines_deleted = (
         len(new_lines),
         len(changed_lines),

@@ -568,3 +568,25 @@ def test_concurrent_uploads_of_the_same_new_transaction_make_one_sale(project):
     assert sorted(result.transactions_created for result in results) == [0, 0, 0, 1]
     assert Sale.objects.count() == 1 and SaleLine.objects.count() == 3
     assert Product.objects.count() == 3 and Customer.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (
+            [row(quantity=10**9, unit_price=10**14)],
+            [(0, "total", "The row's amounts exceed 1,000,000,000,000,000 USD.")],
+        ),
+        (
+            [row(unit_price=None, unit_price_in_currency=10**14, sale_currency="EUR", sale_exchange_rate="0.0000001")],
+            [(0, "total", "The row's amounts exceed 1,000,000,000,000,000 USD.")],
+        ),
+        (
+            [row(external_id=str(index), unit_price=10**15 - 1, quantity=60) for index in range(2)],
+            [(0, "sale_total", "The transaction's total exceeds 1,000,000,000,000,000 USD.")],
+        ),
+    ],
+)
+def test_amounts_too_large_for_the_ledger_are_problems_and_nothing_is_written(project, rows, expected):
+    assert problems(project, rows) == expected
+    assert not (Sale.objects.exists() or Product.objects.exists() or Customer.objects.exists())
