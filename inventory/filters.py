@@ -1,10 +1,9 @@
 """django-filter filtersets of the native inventory API."""
 
-from datetime import UTC
-
 import django_filters
 
 from inventory.models import Product, StockMovement
+from salesledger.filters import UTCDateTimeFilter
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -23,18 +22,10 @@ class StockMovementFilter(django_filters.FilterSet):
     variant = django_filters.UUIDFilter(field_name="variant_id")
     reason = django_filters.ChoiceFilter(choices=StockMovement.Reason.choices)
     sale_id = django_filters.UUIDFilter()
-    since = django_filters.IsoDateTimeFilter(
-        method="filter_since", help_text="Movements at or after this time (ISO 8601)."
+    since = UTCDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Movements at or after this time (ISO 8601)."
     )
 
     class Meta:
         model = StockMovement
         fields = ["product", "variant", "reason", "sale_id", "since"]
-
-    def filter_since(self, queryset, name, value):
-        # In UTC: the database refuses offsets beyond its range (+18:11 parses in Python).
-        try:
-            return queryset.filter(created_at__gte=value.astimezone(UTC))
-        except OverflowError:
-            # Before year 1 in UTC means everything; after year 9999, nothing.
-            return queryset if value.utcoffset().total_seconds() > 0 else queryset.none()

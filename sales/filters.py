@@ -4,10 +4,11 @@ import django_filters
 from django.db.models import Exists, OuterRef
 
 from sales.models import Sale, SaleLine
+from salesledger.filters import UTCDateTimeFromToRangeFilter
 
 
 class SaleFilter(django_filters.FilterSet):
-    created = django_filters.IsoDateTimeFromToRangeFilter(
+    created = UTCDateTimeFromToRangeFilter(
         field_name="created_at", label="Created between (created_after, created_before; ISO 8601)"
     )
     customer = django_filters.UUIDFilter(field_name="customer_id")

@@ -2,6 +2,7 @@
 
 import django_filters
 
+from salesledger.filters import UTCDateTimeFilter
 from tracking.models import Customer, LeadEvent, PaymentProcessor, SaleEvent
 
 EVENT_MODELS = {"lead": LeadEvent, "sale": SaleEvent}
@@ -25,10 +26,10 @@ class ConversionFilter(django_filters.FilterSet):
     payment_processor = django_filters.ChoiceFilter(
         choices=PaymentProcessor.choices, method="filter_payment_processor", help_text="Sales by this processor."
     )
-    since = django_filters.IsoDateTimeFilter(
+    since = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="At or after this date or time (ISO 8601)."
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Before this date or time (ISO 8601)."
     )
 
