@@ -17,6 +17,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -31,7 +32,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.seed import DEFAULT_DATABASE, Seeded, database_env, seed  # noqa: E402
+from bench.seed import CONTENDED_STOCK, DEFAULT_DATABASE, Seeded, database_env, seed  # noqa: E402
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 REFERENCE_CONNECTIONS = 16
@@ -70,6 +71,12 @@ WORKLOADS = [
     Workload("contended_32", "/sells", [32], {"create:201", "create:409"}, rows={"create:201": ("sells_sales", 1)},
              reference=32, warm_up=False),
     Workload("dashboard", "/projects/bench/", [4, 16], {"page:200"}),
+]  # fmt: skip
+
+
+ORDER = [
+    "costtrack_create", "sells_create_confirm", "sells_list", "custobar_upload_1000", "bulk_import_100k",
+    "connecteam_batch_100", "track_sale", "contended_32", "dashboard",
 ]  # fmt: skip
 
 
@@ -167,7 +174,7 @@ def count_queries(seeded: Seeded, session: str) -> dict[str, dict]:
     results = {}
     for name, requests in sample_requests(seeded, session).items():
         client = Client(raise_request_exception=False)
-        counts, statuses, created_id = [], [], None
+        counts, statuses, sql, created_id = [], [], [], None
         for method, path, body, headers in requests:
             path = path.replace("{id}", str(created_id))
             if "Cookie" in headers:
@@ -180,10 +187,37 @@ def count_queries(seeded: Seeded, session: str) -> dict[str, dict]:
                 response = getattr(client, method)(path, **kwargs)
             counts.append(len(queries))
             statuses.append(response.status_code)
+            sql.extend(query["sql"] for query in queries.captured_queries)
             if name == "sells_create_confirm" and response.status_code == 201:
                 created_id = response.json()["sell"]["id"]
         results[name] = {"queries": counts, "statuses": statuses}
+        if name in PLANNED:
+            results[name]["plans"] = plans(sql)
     return results
+
+
+# The read paths whose plans the report shows: they must walk an index, never the 200,000 sales.
+PLANNED = {"sells_list", "dashboard"}
+LEDGER_TABLES = ("sales_sale", "sales_saleline", "inventory_stock", "tracking_saleevent")
+
+
+def plans(statements: list[str]) -> list[dict]:
+    """The indexes PostgreSQL uses for each ledger query (EXPLAIN, not run), and any table it scans whole."""
+    from django.db import connection
+
+    found = []
+    with connection.cursor() as cursor:
+        for statement in statements:
+            if not statement.lstrip().upper().startswith("SELECT") or not any(t in statement for t in LEDGER_TABLES):
+                continue
+            cursor.execute(f"EXPLAIN {statement}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            found.append({
+                "query": statement[:120],
+                "indexes": sorted(set(re.findall(r"Index (?:Only )?Scan (?:Backward )?(?:using|on) (\w+)", plan))),
+                "seq_scans": sorted(set(re.findall(r"Seq Scan on (\w+)", plan))),
+            })  # fmt: skip
+    return found
 
 
 # The server and the load generator ------------------------------------------------------------
@@ -296,13 +330,17 @@ def endpoint_missing(path: str) -> str | None:
     return None
 
 
-def bulk_import(seeded: Seeded) -> dict:
-    """The custobar bulk import command on 100,000 rows, timed end to end, if it has landed."""
+def bulk_import(rows: int) -> dict:
+    """The custobar bulk import command on `rows` rows, timed end to end by bench/import_100k.py."""
     from django.core.management import get_commands
 
     if "import_sales_rows" not in get_commands():
         return {"skipped": "the import_sales_rows command has not landed yet"}
-    return {"skipped": "bench/run.py does not yet know the import_sales_rows input format"}
+    from bench import import_100k
+
+    figures = import_100k.run(rows=rows)
+    return {key: figures[key] for key in ("rows", "seconds", "rows_per_second", "python_cpu_seconds",
+                                          "postgres_cpu_seconds", "grown_mb", "result") if key in figures}  # fmt: skip
 
 
 def check_stock(database_url: str) -> dict:
@@ -311,11 +349,23 @@ def check_stock(database_url: str) -> dict:
     return {"passed": completed.returncode == 0, "output": (completed.stdout + completed.stderr).strip()[-2000:]}
 
 
-def contended_stock(seeded: Seeded) -> dict:
+def contended_check(seeded: Seeded, results: list[dict]) -> dict:
+    """The 10 contended products: each has exactly one unit reserved per sale that was answered 201
+    (each sale takes one unit of each), never more than its stock."""
     from inventory.models import Stock
 
-    stocks = Stock.objects.filter(product_id__in=seeded.contended, variant__isnull=True)
-    return {str(stock.product_id): {"on_hand": stock.on_hand, "reserved": stock.reserved} for stock in stocks}
+    runs = next((r["levels"] for r in results if r["name"] == "contended_32" and "levels" in r), None)
+    if runs is None:
+        return {"skipped": "contended_32 did not run"}
+    sold = sum(run["statuses"].get("create:201", 0) for run in runs)
+    stocks = list(Stock.objects.filter(product_id__in=seeded.contended, variant__isnull=True))
+    return {
+        "stock_per_product": CONTENDED_STOCK,
+        "sales_answered_201": sold,
+        "reserved_per_product": sorted({stock.reserved for stock in stocks}),
+        "passed": len(stocks) == len(seeded.contended)
+        and all(stock.reserved == sold <= stock.on_hand == CONTENDED_STOCK for stock in stocks),
+    }
 
 
 def print_table(report: dict) -> None:
@@ -343,8 +393,14 @@ def print_table(report: dict) -> None:
                 f"{workload['queries_per_request']!s:>8}"
             )
     correctness = report["correctness"]
-    print(f"\ncheck_stock: {'passed' if correctness['check_stock']['passed'] else 'FAILED'}; "
-          f"rows = 2xx answers: {'yes' if correctness['rows_match_2xx'] else 'NO'}")  # fmt: skip
+    contended = correctness["contended"]
+    print(
+        f"\ncheck_stock: {'passed' if correctness['check_stock']['passed'] else 'FAILED'}; "
+        f"rows written = 2xx answers: {'yes' if correctness['rows_match_2xx'] else 'NO'}; "
+        f"contended stock: {'skipped' if 'skipped' in contended else 'passed' if contended['passed'] else 'FAILED'}"
+    )
+    for mismatch in correctness["mismatches"]:
+        print(f"  {mismatch}")
 
 
 def main():
@@ -427,7 +483,10 @@ def main():
             })  # fmt: skip
     finally:
         server.stop()
-    results.insert(4, {"name": "bulk_import_100k", **bulk_import(seeded)})
+    if not args.only or "bulk_import_100k" in args.only:
+        print("bulk import ...", flush=True)
+        results.append({"name": "bulk_import_100k", **bulk_import(10_000 if args.small else 100_000)})
+    results.sort(key=lambda result: ORDER.index(result["name"]))
     stock = check_stock(args.database)
     report = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -443,7 +502,7 @@ def main():
             "check_stock": stock,
             "rows_match_2xx": not mismatches,
             "mismatches": mismatches,
-            "contended_stock": contended_stock(seeded),
+            "contended": contended_check(seeded, results),
         },
         "total_seconds": round(time.perf_counter() - started, 1),
     }

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/h_bench"
 PRODUCT_STOCK = 1_000_000
 CONTENDED_PRODUCTS = 10
-CONTENDED_STOCK = 300
+CONTENDED_STOCK = 100
 SIZES = {
     "full": {"products": 5_000, "sales": 200_000, "customers": 50_000, "conversions": 20_000},
     "small": {"products": 500, "sales": 2_000, "customers": 1_000, "conversions": 500},
@@ -198,10 +198,14 @@ def seed_rows(seeded: Seeded, *, sizes: dict, rng: random.Random) -> None:
             }
 
     def ledger():
-        """(sale, lines) pairs, generated as they are written: 600,000 rows never sit in memory."""
-        for _ in range(sizes["sales"]):
+        """(sale, lines) pairs, generated as they are written: 600,000 rows never sit in memory.
+
+        Oldest first, as a ledger grows: the rows of a recent period sit together on disk, as they
+        would in production, rather than spread over every page of the tables."""
+        ages = sorted((rng.randrange(365 * 24 * 3600) for _ in range(sizes["sales"])), reverse=True)
+        for age in ages:
             sale_id = new_id()
-            created_at = moment()
+            created_at = now - datetime.timedelta(seconds=age)
             status = rng.choice(STATUSES)
             lines = []
             for position in range(rng.randint(1, 3)):

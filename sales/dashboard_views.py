@@ -33,6 +33,8 @@ from salesledger.money import quantize
 
 # Rows per streamed chunk: big enough to keep writes few, small enough to keep memory flat.
 EXPORT_CHUNK_ROWS = 2000
+# The export's extra period: every sale of the project, whatever its date.
+ALL_TIME = "all"
 
 
 class DashboardFilterForm(forms.Form):
@@ -100,11 +102,14 @@ def _dashboard(*, project: Project, days: int, channel: str | None) -> dict:
     }
 
 
-def _export_query(project: Project | None, filters: dict) -> str:
-    params = {"period": filters["days"], "channel": filters["channel"] or ""}
-    if project is not None:
-        params = {"project": project.slug, **params}
-    return urlencode(params)
+def _export_urls(url: str, project: Project | None, filters: dict) -> dict:
+    """Links to the CSV of the sales shown, and of all the sales of the channel shown."""
+    params = {"project": project.slug} if project is not None else {}
+    channel = filters["channel"] or ""
+    return {
+        "export_url": url + "?" + urlencode({**params, "period": filters["days"], "channel": channel}),
+        "export_all_url": url + "?" + urlencode({**params, "period": ALL_TIME, "channel": channel}),
+    }
 
 
 @login_required
@@ -113,13 +118,14 @@ def owner_dashboard(request, slug):
     project = get_object_or_404(projects_owned_by(request.user), slug=slug)
     form = DashboardFilterForm(request.GET)
     filters = _filters(form)
-    export_url = reverse("project-sales-export", args=[project.slug]) + "?" + _export_query(None, filters)
-    context = {**_dashboard(project=project, **filters), "dashboard_form": form, "export_url": export_url}
+    export_urls = _export_urls(reverse("project-sales-export", args=[project.slug]), None, filters)
+    context = {**_dashboard(project=project, **filters), **export_urls, "dashboard_form": form}
     return render(request, "dashboard/project_detail.html", context)
 
 
 def _staff_project(form: StaffDashboardFilterForm) -> Project | None:
     """The project staff chose, else the first by name (None when there is no project at all)."""
+    form.is_valid()
     return form.cleaned_data.get("project") or Project.objects.order_by("name").first()
 
 
@@ -130,8 +136,8 @@ def _staff_dashboard(request):
     project = _staff_project(form)
     context = {"dashboard_form": form}
     if project is not None:
-        export_url = reverse("admin-sales-export") + "?" + _export_query(project, filters)
-        context.update({**_dashboard(project=project, **filters), "export_url": export_url})
+        export_urls = _export_urls(reverse("admin-sales-export"), project, filters)
+        context.update({**_dashboard(project=project, **filters), **export_urls})
     response = admin.site.index(request, extra_context=context)
     response.template_name = "dashboard/admin_index.html"
     return response
@@ -154,14 +160,15 @@ def _csv_chunks(rows: Iterable[tuple]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _export(project: Project, filters: dict) -> StreamingHttpResponse:
-    period = dashboard_period(project=project, days=filters["days"])
+def _export(project: Project, query, form_class=DashboardFilterForm) -> StreamingHttpResponse:
+    """The CSV of the sales the dashboard shows for `query`; `period=all` exports every sale."""
+    filters = _filters(form_class(query))
+    days, channel = (None if query.get("period") == ALL_TIME else filters["days"]), filters["channel"]
+    since = dashboard_period(project=project, days=days).start if days else None
     # iterator(): a server-side cursor on PostgreSQL, so 200,000 sales never sit in memory at once.
-    rows = sales_for_export(project=project, since=period.start, channel=filters["channel"]).iterator(
-        chunk_size=EXPORT_CHUNK_ROWS
-    )
+    rows = sales_for_export(project=project, since=since, channel=channel).iterator(chunk_size=EXPORT_CHUNK_ROWS)
     response = StreamingHttpResponse(_csv_chunks(rows), content_type="text/csv; charset=utf-8")
-    name = f"{project.slug}-sales-{filters['days']}d{'-' + filters['channel'] if filters['channel'] else ''}.csv"
+    name = f"{project.slug}-sales-{f'{days}d' if days else ALL_TIME}{'-' + channel if channel else ''}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -170,16 +177,14 @@ def _export(project: Project, filters: dict) -> StreamingHttpResponse:
 def owner_export(request, slug):
     """The owner's sales of the period (and channel) shown on the dashboard, as a streamed CSV."""
     project = get_object_or_404(projects_owned_by(request.user), slug=slug)
-    return _export(project, _filters(DashboardFilterForm(request.GET)))
+    return _export(project, request.GET)
 
 
 def _staff_export(request):
-    form = StaffDashboardFilterForm(request.GET)
-    filters = _filters(form)
-    project = _staff_project(form)
+    project = _staff_project(StaffDashboardFilterForm(request.GET))
     if project is None:
         raise Http404("There is no project yet.")
-    return _export(project, filters)
+    return _export(project, request.GET, StaffDashboardFilterForm)
 
 
 staff_export = admin.site.admin_view(_staff_export)

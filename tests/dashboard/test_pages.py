@@ -73,6 +73,7 @@ def test_owner_sees_the_dashboard_of_their_project(owner_client, sales, django_a
     assert 'data-series="sells"' in html and 'data-series="connecteam"' in html
     assert "Mug &lt;b&gt;" in html and "Mug <b>" not in html
     assert 'href="/projects/alpha/sales.csv?period=30&amp;channel="' in html
+    assert 'href="/projects/alpha/sales.csv?period=all&amp;channel="' in html
 
 
 def test_the_period_and_channel_filters(owner_client, sales):
@@ -120,6 +121,14 @@ def test_the_export_is_filtered_by_channel(owner_client, sales):
     assert response["Content-Disposition"] == 'attachment; filename="alpha-sales-90d-sells.csv"'
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [row["id"] for row in rows] == [str(sales["confirmed"].id), str(sales["old"].id)]
+
+
+def test_the_export_of_all_sales_of_a_channel(owner_client, sales, project, now):
+    ancient = SaleFactory(project=project, channel="sells", created_at=now - datetime.timedelta(days=400))
+    response = owner_client.get("/projects/alpha/sales.csv", {"period": "all", "channel": "sells"})
+    assert response["Content-Disposition"] == 'attachment; filename="alpha-sales-all-sells.csv"'
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row["id"] for row in rows] == [str(sales["confirmed"].id), str(sales["old"].id), str(ancient.id)]
 
 
 def test_the_export_is_written_in_chunks_as_rows_are_read(owner_client, project, now, monkeypatch):
