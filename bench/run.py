@@ -285,6 +285,35 @@ def run_wrk(server: Server, script: str, connections: int, seconds: int, args: l
     return result
 
 
+def _rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+
+
+def export_check(server: Server, seeded: Seeded, session: str) -> dict:
+    """Download the CSV of every sale through the server, as the owner: how long, how soon the first
+    byte came, how many rows, and how much any worker grew meanwhile (streamed: it should not)."""
+    master = server.process.pid
+    workers = [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    before = {pid: _rss_mb(pid) for pid in workers}
+    peak = dict(before)
+    url = f"{server.url}/projects/{seeded.project_slug}/sales.csv?period=all"
+    request = urllib.request.Request(url, headers={"Cookie": f"sessionid={session}"})
+    started, first_byte, lines = time.perf_counter(), None, 0
+    with urllib.request.urlopen(request, timeout=600) as response:
+        while chunk := response.read(1 << 16):
+            first_byte = first_byte or time.perf_counter() - started
+            lines += chunk.count(b"\n")
+            for pid in workers:
+                peak[pid] = max(peak[pid], _rss_mb(pid))
+    return {
+        "rows": lines - 1,
+        "seconds": round(time.perf_counter() - started, 2),
+        "first_byte_ms": round(first_byte * 1000, 1),
+        "worker_memory_growth_mb": round(max(peak[pid] - before[pid] for pid in workers), 1),
+    }
+
+
 def summarise(result: dict, expected: set[str], connections: int) -> dict:
     unexpected = sum(count for key, count in result["statuses"].items() if key not in expected)
     return {
@@ -368,39 +397,61 @@ def contended_check(seeded: Seeded, results: list[dict]) -> dict:
     }
 
 
-def print_table(report: dict) -> None:
+def table(report: dict) -> str:
+    """The report as the Markdown table bench/README.md shows (it reads as well in a terminal)."""
     floor = report["floor"]
-    print(f"\n{report['date']}  {report['machine']}")
-    print(
-        f"floor (c={REFERENCE_CONNECTIONS}): {floor['rps']} req/s, p50 {floor['p50_ms']} ms, p99 {floor['p99_ms']} ms"
-    )
-    header = (
-        f"{'workload':24} {'c':>3} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x floor':>8} {'errors':>7} {'queries':>8}"
-    )
-    print(header)
-    print("-" * len(header))
+    lines = [
+        f"{report['date']} · {report['machine']} · {report['server']}",
+        f"Load average (1, 5, 15 min) before {report['load_average']['before']}, after "
+        f"{report['load_average']['after']}.",
+        "",
+        "| workload | connections | req/s | p50 ms | p99 ms | x floor | errors | queries/request |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for level in floor["levels"]:
+        lines.append(
+            f"| floor | {level['connections']} | {level['rps']} | {level['p50_ms']} | {level['p99_ms']} | 1.0 "
+            f"| {level['errors']} | {floor['queries_per_request']} |"
+        )
     for workload in report["workloads"]:
+        name = workload["name"]
         if "skipped" in workload:
-            print(f"{workload['name']:24} skipped: {workload['skipped']}")
-            continue
-        if "seconds" in workload and "rps" not in workload:
-            print(f"{workload['name']:24} {workload['seconds']} s for {workload['rows']} rows")
-            continue
-        for level in workload["levels"]:
-            print(
-                f"{workload['name']:24} {level['connections']:>3} {level['rps']:>9} {level['p50_ms']:>8} "
-                f"{level['p99_ms']:>8} {level['ratio_to_floor']:>8} {level['errors']:>7} "
-                f"{workload['queries_per_request']!s:>8}"
+            lines.append(f"| {name} | skipped: {workload['skipped']} |||||||")
+        elif "levels" not in workload:
+            lines.append(
+                f"| {name} | {workload['rows']:,} rows in **{workload['seconds']} s** "
+                f"({workload['rows_per_second']:,} rows/s) |||||||"
             )
+        else:
+            queries = workload["queries_per_request"]
+            queries = " + ".join(map(str, queries)) if isinstance(queries, list) else queries
+            for level in workload["levels"]:
+                lines.append(
+                    f"| {name} | {level['connections']} | {level['rps']} | {level['p50_ms']} | {level['p99_ms']} "
+                    f"| {level['ratio_to_floor']} | {level['errors']} | {queries} |"
+                )
+    export = report.get("csv_export_all_sales")
+    if export:
+        lines += [
+            "",
+            f"CSV export of all {export['rows']:,} sales: {export['seconds']} s, first byte after "
+            f"{export['first_byte_ms']} ms, worker memory grew {export['worker_memory_growth_mb']} MB.",
+        ]
     correctness = report["correctness"]
     contended = correctness["contended"]
-    print(
-        f"\ncheck_stock: {'passed' if correctness['check_stock']['passed'] else 'FAILED'}; "
-        f"rows written = 2xx answers: {'yes' if correctness['rows_match_2xx'] else 'NO'}; "
-        f"contended stock: {'skipped' if 'skipped' in contended else 'passed' if contended['passed'] else 'FAILED'}"
+    contended_text = (
+        "skipped"
+        if "skipped" in contended
+        else f"{contended['sales_answered_201']} sales of {contended['stock_per_product']} units, "
+        f"{'never oversold' if contended['passed'] else 'WRONG'}"
     )
-    for mismatch in correctness["mismatches"]:
-        print(f"  {mismatch}")
+    lines += [
+        "",
+        f"Correctness: check_stock {'passed' if correctness['check_stock']['passed'] else 'FAILED'}; rows written "
+        f"= 2xx answers: {'yes' if correctness['rows_match_2xx'] else 'NO'}; contended: {contended_text}.",
+        *(f"- {mismatch}" for mismatch in correctness["mismatches"]),
+    ]
+    return "\n".join(lines)
 
 
 def main():
@@ -411,11 +462,15 @@ def main():
     parser.add_argument("--seconds", type=int, help="length of each measured run (default 10, 5 with --small)")
     parser.add_argument("--only", nargs="*", help="run only these workloads (the floor always runs)")
     parser.add_argument("--output", type=Path, help="JSON file (default bench/results/latest.json; /tmp with --small)")
+    parser.add_argument("--table", type=Path, metavar="JSON", help="only print the table of an earlier report")
     args = parser.parse_args()
+    if args.table:
+        print(table(json.loads(args.table.read_text())))
+        return
     seconds = args.seconds or (5 if args.small else 10)
     output = args.output or (Path(tempfile.gettempdir()) / "salesledger-bench-small.json" if args.small
                              else BENCH / "results" / "latest.json")  # fmt: skip
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), os.getloadavg()
 
     os.environ["SALESLEDGER_BENCH_FLOOR"] = "1"  # the floor's URL, also for counting its queries here
     print(f"seeding {args.database} ...", flush=True)
@@ -481,6 +536,8 @@ def main():
                 "queries_per_request": sample["queries"][0] if len(sample["queries"]) == 1 else sample["queries"],
                 "levels": measured,
             })  # fmt: skip
+        print("CSV export of every sale ...", flush=True)
+        export = export_check(server, seeded, session)
     finally:
         server.stop()
     if not args.only or "bulk_import_100k" in args.only:
@@ -491,12 +548,15 @@ def main():
     report = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
+        # The machine may be shared: its load (1, 5, 15 min) before and after says how much to trust the figures.
+        "load_average": {"before": load_before, "after": os.getloadavg()},
         "size": "small" if args.small else "full",
         "seeded": {**seeded.counts, "seconds": seeded.seconds},
         "server": f"gunicorn, {server.workers} sync workers; wrk, one connection per thread, {seconds} s per run",
         "floor": {key: floor[REFERENCE_CONNECTIONS][key] for key in ("rps", "p50_ms", "p99_ms")}
         | {"queries_per_request": queries["floor"]["queries"][0], "levels": list(floor.values())},
         "workloads": results,
+        "csv_export_all_sales": export,
         "query_samples": queries,
         "correctness": {
             "check_stock": stock,
@@ -508,7 +568,7 @@ def main():
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print_table(report)
+    print("\n" + table(report))
     print(f"\nwritten to {output} in {report['total_seconds']} s")
     shutil.rmtree(data, ignore_errors=True)
 
