@@ -1,7 +1,9 @@
 """Bases every API view builds on, so no view can forget the tenant, the limits or the dialect's error shape."""
 
 import hashlib
+import logging
 
+from django.db import DataError
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from rest_framework import exceptions, viewsets
@@ -18,6 +20,7 @@ from apikeys.services import (
 )
 from salesledger.errors import NATIVE, Dialect, make_exception_handler
 
+logger = logging.getLogger(__name__)
 IDEMPOTENT_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -108,7 +111,7 @@ class GateMixin:
         if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not (key.isascii() and key.isprintable()):
             raise BadIdempotencyKey()
         path = request.get_full_path()
-        digest = hashlib.sha256(f"{request.method}\n{path}\n".encode() + request._request.body).hexdigest()
+        digest = hashlib.sha256(f"{request.method}\n{path}\n".encode() + request.body).hexdigest()
         try:
             record, claimed = idempotency_claim(
                 project=request_project(request), key=key, method=request.method, path=path, fingerprint=digest,
@@ -131,6 +134,11 @@ class GateMixin:
         if isinstance(exc, Http404):
             # Answered by the view (with the rate headers), not by Django's handler404 after it.
             exc = exceptions.NotFound()
+        elif isinstance(exc, DataError):
+            # A value the database cannot hold (a number past its column, a time zone offset past
+            # ±15:59) got past validation: still bad input, so a 400 and not a 500.
+            logger.warning("Refused a value the database cannot store on %s: %s", self.request.path, exc)
+            exc = GateRefusal(400, "A value in the request is out of the range that can be stored.")
         return super().handle_exception(exc)
 
     def raise_uncaught_exception(self, exc):

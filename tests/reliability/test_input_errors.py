@@ -4,6 +4,7 @@ import pytest
 from django.test import RequestFactory
 from rest_framework.exceptions import ErrorDetail
 
+from apikeys.models import IdempotencyKey
 from tests.reliability.shapes import DIALECTS, error_message, expected_error
 from tests.reliability.urls import DIALECT_PATHS
 
@@ -126,3 +127,16 @@ def test_an_unusable_request_id_is_replaced(api, sent):
 def test_every_response_has_a_request_id(client):
     assert len(client.get("/healthz")["X-Request-ID"]) == 32
     assert len(client.get("/api/v1/test-writes")["X-Request-ID"]) == 32
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # as in production: the failed statement leaves no broken transaction
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_value_the_database_cannot_store_is_400_in_the_dialects_shape(api, dialect):
+    path, shape = DIALECT_PATHS[dialect]
+    response = api.post(path, data={"name": "x", "outcome": "unstorable"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == 400
+    assert response.json() == expected_error(
+        shape, 400, "A value in the request is out of the range that can be stored."
+    )
+    assert not IdempotencyKey.objects.exists()

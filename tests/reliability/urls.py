@@ -2,6 +2,7 @@
 
 import time
 
+from django.db import connection
 from django.urls import re_path
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -23,7 +24,7 @@ DIALECT_PATHS = {
 class WriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50)
     pause = serializers.FloatField(required=False, default=0, min_value=0, max_value=3)
-    outcome = serializers.ChoiceField(choices=["ok", "conflict", "crash"], required=False, default="ok")
+    outcome = serializers.ChoiceField(choices=["ok", "conflict", "crash", "unstorable"], required=False, default="ok")
 
 
 class WriteView(DialectView):
@@ -41,6 +42,9 @@ class WriteView(DialectView):
             raise Conflict("Refused by the business rules.")
         if outcome == "crash":
             raise RuntimeError("unexpected")
+        if outcome == "unstorable":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT CAST(%s AS timestamptz)", ["1905-06-26 19:45:22-18:20"])
         issued = api_key_create(project=self.project, name=serializer.validated_data["name"], user=request.user)
         return Response({"id": str(issued.api_key.pk), "name": issued.api_key.name}, status=201)
 
