@@ -12,4 +12,3 @@ def test_debug_is_off_and_the_api_sends_protective_headers(api):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Content-Type"] == "application/json"
-
