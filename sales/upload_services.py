@@ -8,7 +8,6 @@ is in minor units (cents) of a currency and is converted with that currency's ex
 already made elsewhere.
 """
 
-import json
 import re
 import uuid
 from collections import defaultdict
@@ -280,6 +279,22 @@ def document_rows(document) -> list:
     return rows
 
 
+@dataclass(frozen=True)
+class ParsedRows:
+    """Sale rows checked one by one (no database yet): their transactions and the problems found."""
+
+    transactions: dict[str, _Transaction]
+    problems: list[dict]
+    count: int
+
+
+def sale_rows_parse(*, project, rows: list, row_offset: int = 0) -> ParsedRows:
+    """Check and group `rows` without touching the database (an import parses its next batch while
+    the database writes the current one). `row_offset` numbers the rows in problems."""
+    transactions, problems = _parse(rows, tzinfo=project.tzinfo, row_offset=row_offset)
+    return ParsedRows(transactions=transactions, problems=problems, count=len(rows))
+
+
 def sales_upload(*, project, rows: list, api_key=None, user=None, row_offset: int = 0) -> Upload:
     """Upsert the custobar sales that `rows` describe, in one transaction; returns the Upload record.
 
@@ -294,17 +309,24 @@ def sales_upload(*, project, rows: list, api_key=None, user=None, row_offset: in
     Raises UploadInvalid (every problem, with its row index and field) and writes nothing when any row
     is invalid; Conflict when a concurrent request created one of the same products first (retry).
     """
-    parsed, problems = _parse(rows, tzinfo=project.tzinfo, row_offset=row_offset)
+    parsed = sale_rows_parse(project=project, rows=rows, row_offset=row_offset)
+    return sales_upload_parsed(project=project, parsed=parsed, api_key=api_key, user=user)
+
+
+def sales_upload_parsed(*, project, parsed: ParsedRows, api_key=None, user=None) -> Upload:
+    """`sales_upload` of rows already parsed by `sale_rows_parse` for the same project; raises the same."""
+    problems = _Problems(parsed.problems)
     try:
         with transaction.atomic():
             _lock_uploads(project)
-            existing = _existing_sales(project, parsed)
-            problems += _check(parsed, existing)
+            existing = _existing_sales(project, parsed.transactions)
+            problems += _check(parsed.transactions, existing)
             if problems:
                 raise UploadInvalid(problems)
             return _write(
-                project=project, transactions=parsed, existing=existing, api_key=api_key, user=user, row_count=len(rows)
-            )
+                project=project, transactions=parsed.transactions, existing=existing, api_key=api_key, user=user,
+                row_count=parsed.count,
+            )  # fmt: skip
     except IntegrityError as error:
         raise Conflict(
             "Another request wrote the same products or sales at the same time; nothing was written: retry."
@@ -654,12 +676,6 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
     )
 
 
-def _json_text(value) -> str:
-    if value:
-        return json.dumps(value)
-    return "[]" if isinstance(value, list) else "{}"  # most rows: no tags, no extra
-
-
 def _defaults(model) -> dict:
     """The column values a new row of `model` starts with (its auto primary key left to the database)."""
     return {
@@ -670,31 +686,28 @@ def _defaults(model) -> dict:
 
 
 def _insert(model, rows: list[dict]) -> None:
-    """Insert rows given as {column attname: value}: one COPY on PostgreSQL (several times faster than
-    INSERT for large uploads, and no model instance per row), else batched `bulk_create`."""
+    """Insert rows given as {column attname: value}: one binary COPY on PostgreSQL (several times faster
+    than INSERT for large uploads, with no model instance per row), else batched `bulk_create`."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH_SIZE)
         return
+    fields = {field.attname: field for field in model._meta.concrete_fields}
     columns = list(rows[0])
-    json_columns = {field.attname for field in model._meta.concrete_fields if isinstance(field, models.JSONField)}
-    json_at = [name in json_columns for name in columns]
     values_of = itemgetter(*columns)
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(model._meta.db_table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with connection.cursor() as cursor:
         # The debug wrapper (tests, DEBUG) records the COPY like any other query, so query counts include it.
-        logged = (
-            cursor.debug_sql(str(statement.as_string(cursor.connection)))
-            if hasattr(cursor, "debug_sql")
-            else nullcontext()
-        )
+        debug_sql = getattr(cursor, "debug_sql", None)
+        logged = debug_sql(statement.as_string(cursor.cursor)) if debug_sql is not None else nullcontext()
         with logged, cursor.cursor.copy(statement) as copy:
+            # "numeric(20, 4)" -> "numeric": the binary format needs each column's type.
+            copy.set_types([fields[name].db_type(connection).split("(")[0] for name in columns])
             for row in rows:
-                values = zip(values_of(row), json_at, strict=True)
-                copy.write_row([_json_text(value) if is_json else value for value, is_json in values])
+                copy.write_row(values_of(row))
 
 
 def _customers(project, transactions) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import ijson
@@ -13,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from apikeys.models import Project
-from sales.upload_services import LIST_FIELDS, UploadInvalid, sales_upload
+from sales.upload_services import LIST_FIELDS, ParsedRows, UploadInvalid, sale_rows_parse, sales_upload_parsed
 
 COUNTS = (
     "rows", "transactions_created", "transactions_updated", "transactions_unchanged",
@@ -88,6 +89,24 @@ def batches(rows: Iterator, *, size: int, skip: int) -> Iterator[tuple[int, list
         yield start, batch
 
 
+def parsed_batches(rows: Iterator[tuple[int, list]], *, project) -> Iterator[tuple[int, ParsedRows]]:
+    """(index of the first row, the batch parsed by `sale_rows_parse`): the next batch is read and parsed
+    in a worker thread while the caller writes the current one, so Python and the database work at once."""
+
+    def parse_next():
+        item = next(rows, None)
+        if item is None:
+            return None
+        start, batch = item
+        return start, sale_rows_parse(project=project, rows=batch, row_offset=start)
+
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending = worker.submit(parse_next)
+        while (item := pending.result()) is not None:
+            pending = worker.submit(parse_next)
+            yield item
+
+
 def _sale_id(row):
     return row.get("sale_external_id") if isinstance(row, dict) else None
 
@@ -128,11 +147,14 @@ class Command(BaseCommand):
             desc="import", file=options.get("stderr") or sys.stderr, mininterval=0.5,
         )  # fmt: skip
         try:
-            for start, batch in batches(READERS[file_format](stream), size=options["batch_size"], skip=skip):
+            rows = batches(READERS[file_format](stream), size=options["batch_size"], skip=skip)
+            for start, parsed in parsed_batches(rows, project=project):
                 try:
-                    upload = sales_upload(project=project, rows=batch, row_offset=start)
+                    upload = sales_upload_parsed(project=project, parsed=parsed)
                 except UploadInvalid as error:
-                    raise CommandError(self._stopped(error, start=start, batch=batch, options=options)) from error
+                    raise CommandError(
+                        self._stopped(error, start=start, count=parsed.count, options=options)
+                    ) from error
                 for name in COUNTS:
                     totals[name] += getattr(upload, name)
                 progress.update(stream.tell() - progress.n)
@@ -155,12 +177,12 @@ class Command(BaseCommand):
             f"{totals['lines_deleted']} replaced; {totals['products_created']} products created."
         ))  # fmt: skip
 
-    def _stopped(self, error: UploadInvalid, *, start, batch, options) -> str:
+    def _stopped(self, error: UploadInvalid, *, start, count, options) -> str:
         shown = [
             f"  row {problem['row']}: {problem['field'] or 'row'}: {problem['message']}" for problem in error.problems
         ]
         return "\n".join([
-            f"Stopped at a bad batch: nothing of rows {start} to {start + len(batch) - 1} was written "
+            f"Stopped at a bad batch: nothing of rows {start} to {start + count - 1} was written "
             f"(rows count from 0; rows before {start} are imported).",
             *shown,
             f"Fix the file, then resume with: python manage.py import_sales_rows {options['file']} "
