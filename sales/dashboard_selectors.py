@@ -24,10 +24,12 @@ LOW_STOCK_THRESHOLD = 5
 
 @dataclass(frozen=True)
 class Period:
-    """The last `days` local days of a project, today included; `start` is the first day's midnight."""
+    """The last `days` local days of a project, today included: from the first day's midnight
+    (`start`) to tomorrow's (`end`), so a sale dated in the future is not counted in it."""
 
     days: list[datetime.date]
     start: datetime.datetime
+    end: datetime.datetime
 
 
 @dataclass(frozen=True)
@@ -67,18 +69,25 @@ def dashboard_period(*, project: Project, days: int, now: datetime.datetime | No
     today = timezone.localtime(now or timezone.now(), project.tzinfo).date()
     first = today - datetime.timedelta(days=days - 1)
     start = datetime.datetime.combine(first, datetime.time.min, tzinfo=project.tzinfo)
-    return Period(days=[first + datetime.timedelta(days=offset) for offset in range(days)], start=start)
+    end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tzinfo=project.tzinfo)
+    return Period(days=[first + datetime.timedelta(days=offset) for offset in range(days)], start=start, end=end)
 
 
-def _sales(*, project: Project, since: datetime.datetime, channel: str | None) -> QuerySet[Sale]:
-    queryset = Sale.objects.filter(project=project, created_at__gte=since)
+def _sales(*, project: Project, since: datetime.datetime | None, until, channel: str | None) -> QuerySet[Sale]:
+    queryset = Sale.objects.filter(project=project)
+    if since is not None:
+        queryset = queryset.filter(created_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(created_at__lt=until)
     return queryset.filter(channel=channel) if channel else queryset
 
 
-def revenue_per_day(*, project: Project, since: datetime.datetime, channel: str | None = None) -> list[DayRevenue]:
+def revenue_per_day(
+    *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None, channel: str | None = None
+) -> list[DayRevenue]:
     """Revenue per local day, channel and currency (a sum is only meaningful within one currency)."""
     rows = (
-        _sales(project=project, since=since, channel=channel)
+        _sales(project=project, since=since, until=until, channel=channel)
         .exclude(status=SaleStatus.CANCELLED)
         .annotate(day=TruncDate("created_at", tzinfo=project.tzinfo))
         .values("day", "channel", "currency")
@@ -88,10 +97,12 @@ def revenue_per_day(*, project: Project, since: datetime.datetime, channel: str 
     return [DayRevenue(**row) for row in rows]
 
 
-def sales_count_per_status(*, project: Project, since: datetime.datetime, channel: str | None = None) -> dict[str, int]:
+def sales_count_per_status(
+    *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None, channel: str | None = None
+) -> dict[str, int]:
     """How many sales of the period are in each status; every status is present, zero or not."""
     rows = (
-        _sales(project=project, since=since, channel=channel)
+        _sales(project=project, since=since, until=until, channel=channel)
         .values("status")
         .annotate(count=Count("id"))
         .order_by("status")
@@ -102,7 +113,12 @@ def sales_count_per_status(*, project: Project, since: datetime.datetime, channe
 
 
 def top_products_by_revenue(
-    *, project: Project, since: datetime.datetime, channel: str | None = None, limit: int = 10
+    *,
+    project: Project,
+    since: datetime.datetime,
+    until: datetime.datetime | None = None,
+    channel: str | None = None,
+    limit: int = 10,
 ) -> list[ProductRevenue]:
     """The products whose lines brought the most revenue in the project's currency over the period."""
     filters = Q(
@@ -111,6 +127,8 @@ def top_products_by_revenue(
         sale__currency=project.currency,
         product__isnull=False,
     )
+    if until is not None:
+        filters &= Q(sale__created_at__lt=until)
     if channel:
         filters &= Q(sale__channel=channel)
     rows = (
@@ -144,10 +162,13 @@ def low_stock_products(*, project: Project, threshold: int = LOW_STOCK_THRESHOLD
     ]
 
 
-def conversions_per_day(*, project: Project, since: datetime.datetime) -> list[DayConversions]:
+def conversions_per_day(
+    *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None
+) -> list[DayConversions]:
     """Tracked sale events per local day: how many, and their amount in US cents."""
+    events = SaleEvent.objects.filter(project=project, created_at__gte=since)
     rows = (
-        SaleEvent.objects.filter(project=project, created_at__gte=since)
+        (events.filter(created_at__lt=until) if until is not None else events)
         .annotate(day=TruncDate("created_at", tzinfo=project.tzinfo))
         .values("day")
         .annotate(count=Count("id"), usd_cents=Sum("amount"))
@@ -163,12 +184,17 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def sales_for_export(*, project: Project, since: datetime.datetime | None, channel: str | None = None) -> QuerySet:
-    """The sales since `since` (None: all of them) as rows of EXPORT_COLUMNS, newest first, in the
-    order of the (project, created_at, id) index."""
-    queryset = Sale.objects.filter(project=project)
-    if since is not None:
-        queryset = queryset.filter(created_at__gte=since)
-    if channel:
-        queryset = queryset.filter(channel=channel)
-    return queryset.order_by("-created_at", "-id").values_list(*EXPORT_COLUMNS)
+def sales_for_export(
+    *,
+    project: Project,
+    since: datetime.datetime | None,
+    until: datetime.datetime | None = None,
+    channel: str | None = None,
+) -> QuerySet:
+    """The sales from `since` to `until` (None: no bound) as rows of EXPORT_COLUMNS, newest first,
+    in the order of the (project, created_at, id) index."""
+    return (
+        _sales(project=project, since=since, until=until, channel=channel)
+        .order_by("-created_at", "-id")
+        .values_list(*EXPORT_COLUMNS)
+    )

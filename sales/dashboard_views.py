@@ -68,15 +68,15 @@ def _dashboard(*, project: Project, days: int, channel: str | None) -> dict:
     period = dashboard_period(project=project, days=days)
     revenue = defaultdict(dict)
     other_currencies = defaultdict(Decimal)
-    for row in revenue_per_day(project=project, since=period.start, channel=channel):
+    for row in revenue_per_day(project=project, since=period.start, until=period.end, channel=channel):
         if row.currency == project.currency:
             revenue[row.channel][row.day] = row.revenue
         else:
             other_currencies[row.currency] += row.revenue
     money, usd = _money(project.currency), _money("USD")
-    statuses = sales_count_per_status(project=project, since=period.start, channel=channel)
-    top = top_products_by_revenue(project=project, since=period.start, channel=channel)
-    conversions = conversions_per_day(project=project, since=period.start)
+    statuses = sales_count_per_status(project=project, since=period.start, until=period.end, channel=channel)
+    top = top_products_by_revenue(project=project, since=period.start, until=period.end, channel=channel)
+    conversions = conversions_per_day(project=project, since=period.start, until=period.end)
     return {
         "project": project,
         "days": days,
@@ -164,9 +164,10 @@ def _export(project: Project, query, form_class=DashboardFilterForm) -> Streamin
     """The CSV of the sales the dashboard shows for `query`; `period=all` exports every sale."""
     filters = _filters(form_class(query))
     days, channel = (None if query.get("period") == ALL_TIME else filters["days"]), filters["channel"]
-    since = dashboard_period(project=project, days=days).start if days else None
+    period = dashboard_period(project=project, days=days) if days else None
+    bounds = {"since": period.start, "until": period.end} if period else {"since": None}
     # iterator(): a server-side cursor on PostgreSQL, so 200,000 sales never sit in memory at once.
-    rows = sales_for_export(project=project, since=since, channel=channel).iterator(chunk_size=EXPORT_CHUNK_ROWS)
+    rows = sales_for_export(project=project, channel=channel, **bounds).iterator(chunk_size=EXPORT_CHUNK_ROWS)
     response = StreamingHttpResponse(_csv_chunks(rows), content_type="text/csv; charset=utf-8")
     name = f"{project.slug}-sales-{f'{days}d' if days else ALL_TIME}{'-' + channel if channel else ''}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -71,6 +71,7 @@ def test_the_period_is_the_last_days_of_the_project_calendar(project):
     assert period.days[-1] == datetime.date(2026, 3, 11)
     assert len(period.days) == 30
     assert period.start == datetime.datetime(2026, 2, 10, tzinfo=project.tzinfo)
+    assert period.end == datetime.datetime(2026, 3, 12, tzinfo=project.tzinfo)
 
 
 def test_revenue_per_day_by_channel_excludes_cancelled_and_counts_refunds_negative(ledger, project, since):
@@ -80,6 +81,19 @@ def test_revenue_per_day_by_channel_excludes_cancelled_and_counts_refunds_negati
         DayRevenue(day=DAY2, channel="connecteam", currency="USD", revenue=Decimal("50.00")),
         DayRevenue(day=DAY2, channel="sells", currency="EUR", revenue=Decimal("10.00")),
     ]
+
+
+def test_sales_dated_after_today_are_not_in_the_period(ledger, project):
+    period = dashboard_period(project=project, days=30, now=NOW)
+    SaleFactory(project=project, channel="connecteam", total=Decimal("1000.00"), created_at=period.end)
+    assert revenue_per_day(project=project, since=period.start, until=period.end, channel="connecteam") == [
+        DayRevenue(day=DAY2, channel="connecteam", currency="USD", revenue=Decimal("50.00")),
+    ]
+    assert sales_count_per_status(project=project, since=period.start, until=period.end, channel="connecteam") == {
+        "pending": 0,
+        "confirmed": 2,
+        "cancelled": 0,
+    }
 
 
 def test_revenue_per_day_filtered_by_channel(ledger, project, since):
