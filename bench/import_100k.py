@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://root@127.0.0.1:5432/h_custobar .venv/bin/python bench/import_100k.py [--rows N]
 
-Needs PostgreSQL on this machine (it also reads the database backend's CPU time from /proc).
+Needs PostgreSQL (on this machine, it also reads the database backend's CPU time from /proc).
 Migrates the database, writes a file of `--rows` rows (3 rows per transaction, 1,000 products,
 10,000 customers, row ids on every row) in the document's JSON, JSON lines or CSV, imports it into a
 fresh project, and prints the seconds, rows per second and how much the process grew while
@@ -88,8 +88,11 @@ def _backend_pid() -> int:
 
 
 def _process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a local process, from /proc (the database server runs on this machine)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User + system CPU of a local process, from /proc; NaN when the database runs elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

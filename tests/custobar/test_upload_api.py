@@ -230,3 +230,13 @@ def test_ten_megabyte_upload_is_accepted(api_basic, project):
 
     assert response.status_code == 200, response.content[:300]
     assert custobar_sale(project, "big").lines.count() == 105
+
+
+def test_a_body_over_50_mb_is_413_in_the_dialect_shape(api_basic):
+    response = api_basic.post(UPLOAD_PATH, data="{}", content_type="application/json",
+                              CONTENT_LENGTH=str(50 * 1024 * 1024 + 1))  # fmt: skip
+
+    assert response.status_code == 413
+    body = response.json()
+    assert body["errors"] == [{"row": None, "field": None, "message": body["error"]}]
+    assert nothing_written()
