@@ -1,0 +1,35 @@
+"""The benchmark's floor endpoint: one indexed key lookup, one INSERT, nothing else."""
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIRequestFactory
+
+from bench.floor import FLOOR_TABLE_SQL, FloorView
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def floor_table(db):
+    with connection.cursor() as cursor:
+        cursor.execute(FLOOR_TABLE_SQL)
+
+
+def post(secret=None):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
+    return FloorView.as_view()(APIRequestFactory().post("/bench/floor", {}, format="json", **headers))
+
+
+def test_the_floor_looks_the_key_up_and_inserts_one_row(floor_table, issued_key, django_assert_num_queries):
+    assert post(issued_key.secret).status_code == 201  # the first use also records the key's last use
+    with django_assert_num_queries(2):
+        response = post(issued_key.secret)
+    assert response.status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM bench_floor WHERE project_id = %s", [issued_key.api_key.project_id])
+        assert cursor.fetchone() == (2,)
+
+
+def test_the_floor_needs_a_key(floor_table):
+    assert post().status_code == 401
+    assert post("sl_live_nope").status_code == 401
