@@ -53,6 +53,7 @@ class Workload:
     expected: set[str]
     rows: dict = field(default_factory=dict)  # kind:status -> (counter name, rows per answer)
     reference: int = REFERENCE_CONNECTIONS
+    batch: int = 1  # sales per request
     warm_up: bool = True
 
 
@@ -63,9 +64,9 @@ WORKLOADS = [
              rows={"create:201": ("sells_sales", 1), "confirm:200": ("sells_confirmed", 1)}),
     Workload("sells_list", "/sells", [4, 16, 64], {"list:200"}),
     Workload("custobar_upload_1000", "/api/sales/upload/", [2, 4], {"request:200"},
-             rows={"request:200": ("custobar_sales", 1000)}, reference=4),
+             rows={"request:200": ("custobar_sales", 1000)}, reference=4, batch=1000),
     Workload("connecteam_batch_100", "/sales/v1/transactions", [2, 4], {"request:200"},
-             rows={"request:200": ("connecteam_sales", 100)}, reference=4),
+             rows={"request:200": ("connecteam_sales", 100)}, reference=4, batch=100),
     Workload("track_sale", "/track/sale", [4, 16, 64], {"request:200"}, rows={"request:200": ("conversions", 1)}),
     # 409 is the expected refusal once the 10 products are sold out; it is not an error.
     Workload("contended_32", "/sells", [32], {"create:201", "create:409"}, rows={"create:201": ("sells_sales", 1)},
@@ -426,8 +427,9 @@ def table(report: dict) -> str:
             queries = workload["queries_per_request"]
             queries = " + ".join(map(str, queries)) if isinstance(queries, list) else queries
             for level in workload["levels"]:
+                rps = f"{level['rps']} ({level['sales_per_s']:,} sales/s)" if "sales_per_s" in level else level["rps"]
                 lines.append(
-                    f"| {name} | {level['connections']} | {level['rps']} | {level['p50_ms']} | {level['p99_ms']} "
+                    f"| {name} | {level['connections']} | {rps} | {level['p50_ms']} | {level['p99_ms']} "
                     f"| {level['ratio_to_floor']} | {level['errors']} | {queries} |"
                 )
     export = report.get("csv_export_all_sales")
@@ -525,6 +527,8 @@ def main():
                         mismatches.append(
                             f"{workload.name} c={level}: {written} {counter} written, {answered} answered"
                         )
+                if workload.batch > 1:
+                    summary["sales_per_s"] = round(summary["rps"] * workload.batch)
                 measured.append(summary)
                 print(f"  {workload.name} c={level}: {summary}", flush=True)
             reference = next(m for m in measured if m["connections"] == workload.reference)
@@ -532,7 +536,8 @@ def main():
             results.append({
                 "name": workload.name,
                 "connections": workload.reference,
-                **{key: reference[key] for key in ("rps", "p50_ms", "p99_ms", "ratio_to_floor", "errors")},
+                **{key: reference[key] for key in ("rps", "p50_ms", "p99_ms", "ratio_to_floor", "errors", "sales_per_s")
+                   if key in reference},
                 "queries_per_request": sample["queries"][0] if len(sample["queries"]) == 1 else sample["queries"],
                 "levels": measured,
             })  # fmt: skip
