@@ -594,6 +594,7 @@ class _Counts:
 
 def _write(*, project, transactions, existing, api_key, user, row_count) -> Upload:
     currency = project.currency
+    minor_unit = from_minor(1, currency)
     now = timezone.now()
     prices = {}
     wanted = []
@@ -601,7 +602,8 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
     for sale_id, txn in transactions.items():
         sale_currency, rate = _conversion(txn, existing.get(sale_id))
         for row in txn.rows:
-            prices[row.row] = amounts = _amounts(row, currency=currency, sale_currency=sale_currency, rate=rate)
+            amounts = _amounts(row, currency=currency, minor_unit=minor_unit, sale_currency=sale_currency, rate=rate)
+            prices[row.row] = amounts
             if any(abs(amount) >= MAX_AMOUNT for amount in amounts):
                 too_large.add(row.row, "total", f"The row's amounts exceed {MAX_AMOUNT:,} {currency}.")
             wanted.append(ProductWanted(product_id=row.product_id, sku=row.sku, ean=row.ean, price=amounts[0]))
@@ -732,19 +734,23 @@ def _conversion(txn: _Transaction, sale: Sale | None) -> tuple[str | None, Decim
     return txn.fields.get("sale_currency", known.get("sale_currency")), rate
 
 
-def _amounts(row: _Row, *, currency, sale_currency, rate) -> tuple[Decimal, Decimal, Decimal]:
-    """(unit price, discount, row total) in the project's currency, defaults as the document says."""
+def _amounts(row: _Row, *, currency, minor_unit, sale_currency, rate) -> tuple[Decimal, Decimal, Decimal]:
+    """(unit price, discount, row total) in the project's currency, defaults as the document says.
+
+    `minor_unit` is `from_minor(1, currency)`: whole minor units times it are exact amounts, and only
+    the computed total needs rounding.
+    """
     if row.unit_price is not None:
-        unit_price = from_minor(row.unit_price, currency)
+        unit_price = row.unit_price * minor_unit
     elif row.unit_price_in_currency is not None:
         unit_price = convert(from_minor(row.unit_price_in_currency, sale_currency), rate=rate, to_currency=currency)
     elif row.total is not None and row.quantity:
-        unit_price = quantize(from_minor(row.total, currency) / row.quantity, currency)
+        unit_price = quantize(row.total * minor_unit / row.quantity, currency)
     else:
         unit_price = Decimal(0)  # Priced by the transaction's sale_total only, as the document allows.
-    discount = from_minor(row.discount, currency)
+    discount = row.discount * minor_unit
     if row.total is not None:
-        total = from_minor(row.total, currency)
+        total = row.total * minor_unit
     else:
         total = quantize(unit_price * row.quantity - discount, currency)
     return unit_price, discount, total
