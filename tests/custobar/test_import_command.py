@@ -159,3 +159,12 @@ def test_unreadable_files(project, tmp_path, name, content, message):
 def test_unknown_project(db, tmp_path):
     with pytest.raises(CommandError, match="No project with slug 'alpha'"):
         run(tmp_path / "sales.json")
+
+
+def test_a_file_that_is_not_utf8_is_refused(project, tmp_path):
+    path = tmp_path / "sales.csv"
+    path.write_bytes("sale_external_id,quantity\nSå,1\n".encode("latin-1"))
+
+    with pytest.raises(CommandError, match="not UTF-8 text"):
+        run(path)
+    assert not Sale.objects.exists()

@@ -41,6 +41,8 @@ def text_of(stream, **kwargs):
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", **kwargs)
     try:
         yield text
+    except UnicodeDecodeError as error:
+        raise BadFile(f"not UTF-8 text ({error.reason})") from error
     finally:
         text.detach()
 
