@@ -17,7 +17,7 @@ from salesledger.errors import CONNECTEAM, COSTTRACK, CUSTOBAR, NATIVE, SELLS, T
 from tests.concurrency import race
 from tests.conftest import keyed_client
 from tests.reliability.shapes import error_message, expected_error, has_shape
-from tracking.models import SaleEvent
+from tracking.models import LeadEvent, SaleEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +60,7 @@ BODIES = {
     "costtrack": lambda project, n: {"productId": str(_product(project).id), "quantity": 1 + n, "sellingPrice": 25},
     "sells": lambda project, n: {"products": [{"productId": str(_product(project).id), "quantity": 1 + n, "price": 9}]},
     "track": lambda project, n: {"customerExternalId": "c1", "amount": 100 + n},
+    "track-lead": lambda project, n: {"clickId": "clk_1", "eventName": f"Sign up {n}", "customerExternalId": "u1"},
     "custobar": lambda project, n: {
         "sales": [
             {
@@ -88,6 +89,7 @@ COUNTERS = {
     "costtrack": Sale.objects.count,
     "sells": Sale.objects.count,
     "track": SaleEvent.objects.count,
+    "track-lead": LeadEvent.objects.count,
     "custobar": Upload.objects.count,
     "connecteam": Sale.objects.count,
 }
@@ -96,6 +98,7 @@ ENDPOINTS = [
     Endpoint("costtrack", "/api/sales/create", COSTTRACK, "bearer", 200),
     Endpoint("sells", "/sells", SELLS, "bearer", 201),
     Endpoint("track", "/track/sale", TRACK, "bearer", 200),
+    Endpoint("track-lead", "/track/lead", TRACK, "bearer", 200),
     Endpoint("custobar", "/api/sales/upload/", CUSTOBAR, "basic", 200),
     Endpoint("connecteam", "/sales/v1/transactions", CONNECTEAM, "header", 200),
 ]
@@ -221,7 +224,7 @@ def test_over_the_rate_limit_is_429_in_the_dialects_shape(client_for, project, e
 
 
 def test_sells_transitions_replay_too(client_for, project):
-    sells = ENDPOINTS[2]
+    sells = next(endpoint for endpoint in ENDPOINTS if endpoint.name == "sells")
     client = client_for(sells)
     sale_id = client.post("/sells", sells.body(project, 0), format="json").json()["sell"]["id"]
     first = client.put(f"/sells/confirm/{sale_id}", {}, format="json", HTTP_IDEMPOTENCY_KEY="confirm-1")
