@@ -6,6 +6,7 @@ get-then-set (lost updates between workers) and about six queries per hit.
 """
 
 import ipaddress
+import math
 import time
 from dataclasses import dataclass
 
@@ -54,7 +55,8 @@ def client_address(request) -> str | None:
 
 def _period(seconds: int, now: float) -> tuple[int, int]:
     period = int(now // seconds)
-    return period, int((period + 1) * seconds - now) or 1
+    # Rounded up, so a client that waits `Retry-After` seconds is never a moment early.
+    return period, max(1, math.ceil((period + 1) * seconds - now))
 
 
 def reset_in(seconds: int) -> int:
