@@ -274,8 +274,6 @@ def document_rows(document) -> list:
     rows = document["sales"]
     if not isinstance(rows, list):
         raise UploadInvalid([_problem(None, "sales", "must be a list of sale rows.")])
-    if not rows:
-        raise UploadInvalid([_problem(None, "sales", "must contain at least one sale row.")])
     return rows
 
 
@@ -292,6 +290,8 @@ def sale_rows_parse(*, project, rows: list, row_offset: int = 0) -> ParsedRows:
     """Check and group `rows` without touching the database (an import parses its next batch while
     the database writes the current one). `row_offset` numbers the rows in problems."""
     transactions, problems = _parse(rows, tzinfo=project.tzinfo, row_offset=row_offset)
+    if not rows:
+        problems.add(None, "sales", "must contain at least one sale row.")
     return ParsedRows(transactions=transactions, problems=problems, count=len(rows))
 
 

@@ -590,3 +590,7 @@ def test_concurrent_uploads_of_the_same_new_transaction_make_one_sale(project):
 def test_amounts_too_large_for_the_ledger_are_problems_and_nothing_is_written(project, rows, expected):
     assert problems(project, rows) == expected
     assert not (Sale.objects.exists() or Product.objects.exists() or Customer.objects.exists())
+
+
+def test_no_rows_is_a_problem(project):
+    assert problems(project, []) == [(None, "sales", "must contain at least one sale row.")]
