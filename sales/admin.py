@@ -55,7 +55,8 @@ class SaleLineInline(admin.TabularInline):
 class SaleAdmin(admin.ModelAdmin):
     list_display = ["id", "project", "channel", "status", "total", "currency", "category", "user", "created_at"]
     list_filter = ["project", "status", "channel", ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["id", "external_id", "category"]
+    # `extra` holds the company-specific PREFIX__field values of custobar uploads: searchable, as documented.
+    search_fields = ["id", "external_id", "category", "extra"]
     list_select_related = ["project", "user"]
     show_full_result_count = False  # COUNT(*) of a large ledger on every page is wasted work.
     inlines = [SaleLineInline]

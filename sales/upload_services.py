@@ -130,10 +130,11 @@ def _money(value) -> int:
 
 
 def _quantity(value) -> Decimal:
-    quantity = _number(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    if abs(quantity) >= MAX_QUANTITY:
+    number = _number(value)
+    # Checked before rounding: quantizing 1e308 to cents needs more digits than Decimal's context has.
+    if abs(number) >= MAX_QUANTITY:
         raise _Bad("is too large.")
-    return quantity
+    return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _rate(value) -> Decimal:

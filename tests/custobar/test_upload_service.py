@@ -453,6 +453,7 @@ WRONG_TYPES = [
     ("product_id", 1.5, "must be a string."),
     ("quantity", "1,5", "must be a number."),
     ("quantity", 10**11, "is too large."),
+    ("quantity", 1.7976931348623157e308, "is too large."),
     ("unit_price", "12.50", "must be a whole number of minor units (cents): 5.00 EUR is 500."),
     ("external_id", ["1"], "must be a string."),
     ("product_sku", {"sku": 1}, "must be a string."),
