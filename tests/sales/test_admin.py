@@ -7,6 +7,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 
 from sales.models import Sale
 from sales.services import LineInput, sale_create
+from sales.upload_services import sales_upload
 from tests.sales.conftest import ledger_size, levels
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,14 @@ def test_manual_sale_refused_shows_why_and_writes_nothing(staff_client, project,
     assert no_reason.status_code == 200
     assert ledger_size() == (0, 0) and levels(laptop) == (1, 0) and levels(foreign) == (9, 0)
     assert not LogEntry.objects.exists()
+
+
+def test_company_fields_of_an_upload_are_searchable(staff_client, project):
+    row = {"sale_external_id": "A-1", "sale_date": "2026-01-02", "sale_customer_id": "C1", "product_id": "P1",
+           "quantity": 1, "unit_price": 100, "ACME__sales_person": "Rosalind"}  # fmt: skip
+    sales_upload(project=project, rows=[row])
+    sale = Sale.objects.get(external_id="A-1")
+
+    found = staff_client.get(CHANGELIST, {"q": "Rosalind"}).content.decode()
+    missed = staff_client.get(CHANGELIST, {"q": "Bartholomew"}).content.decode()
+    assert str(sale.id) in found and str(sale.id) not in missed
