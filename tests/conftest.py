@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.factories import ProjectFactory, UserFactory, issue_key
@@ -65,6 +66,19 @@ def keyed_client(project, issued, style="bearer") -> KeyedClient:
 @pytest.fixture
 def owner(db):
     return UserFactory(username="owner")
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="staff", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(staff):
+    """A logged-in superuser, for the admin."""
+    client = Client()
+    client.force_login(staff)
+    return client
 
 
 @pytest.fixture

@@ -7,21 +7,12 @@ import pytest
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.core.management import CommandError, call_command
-from django.test import Client
 
 from apikeys.models import APIKey, Project
 from tests.conftest import KeyedClient
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 SECRET = re.compile(r"sl_live_[a-z0-9]{8}_[A-Za-z0-9]{40}")
-
-
-@pytest.fixture
-def staff_client():
-    client = Client()
-    client.force_login(UserFactory(username="staff", is_staff=True, is_superuser=True))
-    return client
 
 
 def works(secret: str) -> bool:

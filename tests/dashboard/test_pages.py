@@ -10,7 +10,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from sales import dashboard_views
-from tests.factories import ProductFactory, SaleEventFactory, SaleFactory, SaleLineFactory, StockFactory, UserFactory
+from tests.factories import ProductFactory, SaleEventFactory, SaleFactory, SaleLineFactory, StockFactory
 
 HEADER = (
     "id,created_at,channel,status,currency,subtotal,discount,shipping,tax,total,external_id,original_state,"
@@ -50,12 +50,6 @@ def sales(project, now):
 @pytest.fixture
 def owner_client(client, owner):
     client.force_login(owner)
-    return client
-
-
-@pytest.fixture
-def staff_client(client, db):
-    client.force_login(UserFactory(username="staff", is_staff=True, is_superuser=True))
     return client
 
 

@@ -3,11 +3,9 @@
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from inventory.models import Stock, StockMovement
 from inventory.services import StockItem, product_create
-from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -25,18 +23,6 @@ def make_product(project):
         )
 
     return make
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(username="staff", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def staff_client(staff):
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def item(product, quantity, variant=None) -> StockItem:

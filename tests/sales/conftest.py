@@ -3,12 +3,10 @@
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from inventory.models import Stock
 from inventory.services import product_create
 from sales.models import Sale, SaleLine
-from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -40,15 +38,3 @@ def levels(product, variant=None) -> tuple[int, int]:
 def ledger_size() -> tuple[int, int]:
     """How many sales and sale lines exist: the proof that a refused request wrote nothing."""
     return Sale.objects.count(), SaleLine.objects.count()
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(username="staff", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def staff_client(staff):
-    client = Client()
-    client.force_login(staff)
-    return client

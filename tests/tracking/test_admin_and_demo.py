@@ -5,21 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
-from tests.factories import UserFactory
 from tracking.demo import DEMO_CUSTOMERS, seed
 from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent
 from tracking.services import lead_event_track, sale_event_track
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client():
-    client = Client()
-    client.force_login(UserFactory(username="staff", is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.fixture
