@@ -17,6 +17,8 @@ from salesledger.errors import SELLS
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 MAX_PRODUCTS = 500
+# The database's OFFSET is a signed 64-bit integer: past it, a 400 naming the field, not a 500.
+MAX_OFFSET = 2**63 - 1 - MAX_PAGE
 
 
 # Requests ---------------------------------------------------------------------------------------
@@ -40,7 +42,7 @@ class SellCreateInput(serializers.Serializer):
 class SellListQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=SaleStatus.choices, required=False)
     limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=DEFAULT_PAGE)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -209,7 +211,7 @@ class SellsView(_SellsView):
             OpenApiParameter("from", OpenApiTypes.DATETIME, description="Created at or after."),
             OpenApiParameter("to", OpenApiTypes.DATETIME, description="Created at or before."),
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_PAGE}, default {DEFAULT_PAGE}."),
-            OpenApiParameter("offset", OpenApiTypes.INT, description="0 or more, default 0."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description=f"0 to {MAX_OFFSET}, default 0."),
         ],
         responses={200: SellList, 400: SellsError, 401: SellsError},
     )

@@ -361,6 +361,7 @@ def test_filters_pagination_and_totals_cover_every_match(api, project, owner, la
         ({"limit": 0}, "limit: Ensure this value is greater than or equal to 1."),
         ({"limit": 5000}, "limit: Ensure this value is less than or equal to 1000."),
         ({"offset": -1}, "offset: Ensure this value is greater than or equal to 0."),
+        ({"offset": 2**63}, f"offset: Ensure this value is less than or equal to {2**63 - 1 - 1000}."),
         ({"from": "yesterday"}, "from: Datetime has wrong format. Use one of these formats instead: "
                                 "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."),
     ]:  # fmt: skip
