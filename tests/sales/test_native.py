@@ -45,6 +45,9 @@ def test_list_filters(api, project, make_product):
     assert ids(api.get(PATH, {"created_before": "2026-02-01T00:00:00Z"})) == [str(old.id)]
     assert ids(api.get(PATH, {"created_after": "2026-02-01T00:00:00Z", "status": "confirmed"})) == [str(costtrack.id)]
     assert api.get(PATH, {"status": "paid"}).status_code == 400
+    too_big = api.get(PATH, {"location": 2**63})
+    assert too_big.status_code == 400
+    assert too_big.json() == {"location": [f"Ensure this value is less than or equal to {2**63 - 1}."]}
 
 
 def test_retrieve_with_lines(api, project, make_product):
