@@ -44,6 +44,10 @@ class SaleLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        # Each line shows its product and its variant ("Laptop / Red"): one join, not two queries a line.
+        return super().get_queryset(request).select_related("product", "variant__product")
+
     def has_add_permission(self, request, obj=None):
         return False
 

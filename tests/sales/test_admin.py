@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from sales.models import Sale
 from sales.services import LineInput, sale_create
@@ -106,3 +108,23 @@ def test_company_fields_of_an_upload_are_searchable(staff_client, project):
     found = staff_client.get(CHANGELIST, {"q": "Rosalind"}).content.decode()
     missed = staff_client.get(CHANGELIST, {"q": "Bartholomew"}).content.decode()
     assert str(sale.id) in found and str(sale.id) not in missed
+
+
+def test_a_sales_page_costs_the_same_queries_whatever_its_number_of_lines(staff_client, project, make_product):
+    def sale_of(count):
+        products = [make_product(f"P{count}-{n}", variants=[("Red", 9, None)]) for n in range(count)]
+        return sale_create(
+            project=project, channel="sells",
+            lines=[LineInput(product=p.id, variant=p.variants.get().id, quantity=Decimal(1)) for p in products],
+        )  # fmt: skip
+
+    def queries(sale):
+        with CaptureQueriesContext(connection) as captured:
+            page = staff_client.get(f"{CHANGELIST}{sale.id}/change/")
+        assert page.status_code == 200
+        return len(captured)
+
+    one, many = sale_of(1), sale_of(10)
+    html = staff_client.get(f"{CHANGELIST}{many.id}/change/").content.decode()
+    assert "P10-9 / Red" in html, "each line shows its product and variant"
+    assert queries(many) == queries(one)
