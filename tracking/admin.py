@@ -41,6 +41,9 @@ class SaleEventInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
     show_change_link = True
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lead_event")  # shown on every row
+
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):

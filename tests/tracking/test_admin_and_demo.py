@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tracking.demo import DEMO_CUSTOMERS, seed
 from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent
@@ -79,3 +81,22 @@ def test_demo_data_is_created_once(project):
 def test_seed_demo_includes_conversions():
     call_command("seed_demo", stdout=io.StringIO())
     assert Customer.objects.filter(project__slug="demo", external_id__startswith="demo-").count() == 3
+
+
+def test_a_customers_page_costs_the_same_queries_whatever_its_number_of_events(staff_client, project):
+    def customer_with(count):
+        external_id = f"buyer-{count}"
+        lead_event_track(project=project, event_name="Sign up", customer_external_id=external_id, click_id="clk")
+        for n in range(count):
+            sale_event_track(project=project, customer_external_id=external_id, amount=100, invoice_id=f"{count}-{n}")
+        return Customer.objects.get(external_id=external_id)
+
+    def queries(customer):
+        with CaptureQueriesContext(connection) as captured:
+            page = staff_client.get(f"/admin/tracking/customer/{customer.pk}/change/")
+        assert page.status_code == 200
+        return len(captured)
+
+    one, many = customer_with(1), customer_with(10)
+    assert SaleEvent.objects.filter(customer=many, lead_event__isnull=False).count() == 10, "each shows its lead"
+    assert queries(many) == queries(one)
