@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from inventory import selectors
-from inventory.models import Product, Stock, StockMovement, Variant
+from inventory.models import MAX_UNITS, Product, Stock, StockMovement, Variant
 from inventory.services import (
     PRODUCT_FIELDS,
     VARIANT_FIELDS,
@@ -34,7 +34,12 @@ LOW_STOCK = 5
 
 class VariantForm(forms.ModelForm):
     stock_on_hand = forms.IntegerField(
-        min_value=0, initial=0, required=False, label="Initial stock", help_text="New variants only."
+        min_value=0,
+        max_value=MAX_UNITS,
+        initial=0,
+        required=False,
+        label="Initial stock",
+        help_text="New variants only.",
     )
 
     class Meta:
@@ -114,7 +119,12 @@ def _stock_value(variant, field):
 class ProductForm(forms.ModelForm):
     image_url = forms.URLField(max_length=1000, required=False, assume_scheme="https", label="Image URL")
     stock_on_hand = forms.IntegerField(
-        min_value=0, initial=0, required=False, label="Initial stock", help_text="Recorded as an initial movement."
+        min_value=0,
+        max_value=MAX_UNITS,
+        initial=0,
+        required=False,
+        label="Initial stock",
+        help_text="Recorded as an initial movement.",
     )
 
     class Meta:

@@ -100,6 +100,20 @@ def test_add_refuses_own_stock_together_with_variants(staff_client, project):
     assert not Product.objects.filter(name="Shirt").exists()
 
 
+def test_initial_stock_past_the_counters_range_is_a_form_error(staff_client, project):
+    too_many = str(2**31)
+    own = staff_client.post(f"{CHANGELIST}add/", product_form(project, name="Dock", stock_on_hand=too_many))
+    data = product_form(project, name="Shirt", **variant_management(total=1))
+    data.update(
+        {"variants-0-name": "S", "variants-0-sku": "", "variants-0-price": "", "variants-0-stock_on_hand": too_many}
+    )
+    per_variant = staff_client.post(f"{CHANGELIST}add/", data)
+    for response in (own, per_variant):
+        assert response.status_code == 200
+        assert "Ensure this value is less than or equal to 2147483647." in response.content.decode()
+    assert not Product.objects.exists() and not StockMovement.objects.exists()
+
+
 def test_duplicate_sku_is_a_form_error(staff_client, project, make_product):
     make_product("First", sku="DUP")
     response = staff_client.post(f"{CHANGELIST}add/", product_form(project, name="Second", sku="DUP"))
