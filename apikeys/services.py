@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -46,8 +47,16 @@ def project_create(*, slug: str, name: str, owner, currency: str = "USD", time_z
 
 
 def user_get_or_create(*, username: str, password: str | None = None, email: str = ""):
-    """The user named `username`, created when missing; the password is set when given."""
-    user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
+    """The user named `username`, created when missing; the password is set when given.
+
+    Raises ValidationError (on `username`) for a name the user model refuses (too long, bad characters).
+    """
+    User = get_user_model()
+    try:
+        User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
+    except ValidationError as error:
+        raise ValidationError({"username": error.messages}) from error
+    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
     if password is not None:
         user.set_password(password)
         user.save(update_fields=["password"])

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from apikeys.models import APIKey, Project
@@ -74,12 +75,19 @@ def test_create_project_and_key_commands(capsys):
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"currency": "XYZ"}, "currency"), ({"timezone": "Mars/Base"}, "time_zone")],
+    [
+        ({"currency": "XYZ"}, "currency"),
+        ({"timezone": "Mars/Base"}, "time_zone"),
+        ({"slug": "my shop!"}, "slug"),
+        ({"owner": "a" * 151}, "username: Ensure this value has at most 150 characters"),
+    ],
 )
-def test_create_project_refuses_bad_currency_or_zone(options, message):
+def test_create_project_refuses_bad_input_and_writes_nothing(options, message):
+    options = {"slug": "shop", "owner": "alice", **options}
     with pytest.raises(CommandError, match=message):
-        call_command("create_project", "shop", name="Shop", owner="alice", **options)
+        call_command("create_project", options.pop("slug"), name="Shop", **options)
     assert not Project.objects.exists()
+    assert not get_user_model().objects.exists(), "no owner left behind without a project"
 
 
 def test_create_api_key_for_unknown_project():

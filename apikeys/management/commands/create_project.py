@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from apikeys.services import project_create, user_get_or_create
 
@@ -18,12 +19,13 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="Set the owner's password (needed to log in to the owner pages).")
 
     def handle(self, *args, **options):
-        owner = user_get_or_create(username=options["owner"], password=options["password"])
         try:
-            project = project_create(
-                slug=options["slug"], name=options["name"], owner=owner,
-                currency=options["currency"], time_zone=options["timezone"],
-            )  # fmt: skip
+            with transaction.atomic():  # A new owner is kept only together with the project.
+                owner = user_get_or_create(username=options["owner"], password=options["password"])
+                project = project_create(
+                    slug=options["slug"], name=options["name"], owner=owner,
+                    currency=options["currency"], time_zone=options["timezone"],
+                )  # fmt: skip
         except ValidationError as error:
             message = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
             raise CommandError(message) from error
