@@ -4,7 +4,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -119,6 +119,12 @@ def test_purge_request_log_keeps_the_last_days(project):
     call_command("purge_request_log", "--days", "30", stdout=out)
     assert out.getvalue() == "Deleted 1 request log entries older than 30 days.\n"
     assert sorted(RequestLog.objects.values_list("request_id", flat=True)) == ["0", "29"]
+
+
+@pytest.mark.parametrize("days", ["-1", "36501", str(10**9)])
+def test_purge_request_log_refuses_days_out_of_range(project, days):
+    with pytest.raises(CommandError, match="--days must be from 0 to 36500."):
+        call_command("purge_request_log", "--days", days)
 
 
 def test_purge_idempotency_keys_drops_expired_records(project):

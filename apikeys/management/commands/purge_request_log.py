@@ -7,6 +7,9 @@ from django.utils import timezone
 
 from apikeys.services import request_log_purge
 
+# Past this, `now - days` falls before year 1 (an OverflowError); nobody keeps a log 100 years.
+MAX_DAYS = 36_500
+
 
 class Command(BaseCommand):
     help = "Delete request log entries older than --days days."
@@ -15,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=30, help="Keep this many days (default 30).")
 
     def handle(self, *args, days, **options):
-        if days < 0:
-            raise CommandError("--days must be 0 or more.")
+        if not 0 <= days <= MAX_DAYS:
+            raise CommandError(f"--days must be from 0 to {MAX_DAYS}.")
         deleted = request_log_purge(before=timezone.now() - timedelta(days=days))
         self.stdout.write(f"Deleted {deleted} request log entries older than {days} days.")
