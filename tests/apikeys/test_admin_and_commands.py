@@ -95,6 +95,16 @@ def test_create_api_key_for_unknown_project():
         call_command("create_api_key", "nope", name="x")
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("k" * 101, "--name: Ensure this value has at most 100 characters"), ("", "--name: This field cannot be blank.")],
+)
+def test_create_api_key_refuses_a_name_the_key_cannot_hold(project, name, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("create_api_key", project.slug, name=name)
+    assert not APIKey.objects.exists()
+
+
 def demo_row_counts() -> dict:
     """Rows of every model of ours, but the keys: a second run replaces the demo key (see seed_demo)."""
     models = [

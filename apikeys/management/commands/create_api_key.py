@@ -1,8 +1,9 @@
 """create_api_key SLUG --name NAME: prints only the new key, so `KEY=$(... create_api_key ...)` works."""
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from apikeys.models import Project
+from apikeys.models import APIKey, Project
 from apikeys.services import api_key_create
 
 
@@ -15,6 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="User name the key acts for (default: the project's first owner).")
 
     def handle(self, *args, **options):
+        try:
+            APIKey._meta.get_field("name").clean(options["name"], None)
+        except ValidationError as error:
+            raise CommandError(f"--name: {' '.join(error.messages)}") from error
         project = Project.objects.filter(slug=options["slug"]).first()
         if project is None:
             raise CommandError(f"No project with slug '{options['slug']}'.")
