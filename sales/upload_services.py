@@ -93,6 +93,9 @@ class _Problems(list):
 # Field parsers: each takes the value as sent (JSON, or a CSV string) and returns it parsed.
 # (Type tuples built once: `isinstance(value, int | str)` would build a union on every row.)
 _TEXT_TYPES = (str, int)
+# PostgreSQL text and jsonb cannot store U+0000: refused as the field's problem, not a 500 at the write.
+_NUL = "\x00"
+_NUL_MESSAGE = "must not contain NUL (U+0000) characters."
 _NUMBER_TYPES = (int, float, str, Decimal)
 
 
@@ -103,6 +106,8 @@ def _text(max_length: int):
         text = str(value)
         if len(text) > max_length:
             raise _Bad(f"must be at most {max_length} characters.")
+        if _NUL in text:
+            raise _Bad(_NUL_MESSAGE)
         return text
 
     return parse
@@ -156,7 +161,26 @@ def _currency(value) -> str:
 def _strings(value) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise _Bad("must be a list of strings.")
+    if any(_NUL in item for item in value):
+        raise _Bad(_NUL_MESSAGE)
     return list(dict.fromkeys(value))  # a set, in the order sent
+
+
+def _company_value(value):
+    """A PREFIX__field value is kept as sent, in any JSON shape, but jsonb can't hold a NUL anywhere in it."""
+    if _holds_nul(value):
+        raise _Bad(_NUL_MESSAGE)
+    return value
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return _NUL in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _state(value) -> str:
@@ -352,7 +376,11 @@ def _parse(rows, *, tzinfo, row_offset) -> tuple[dict[str, _Transaction], list[d
             parser = _PARSERS.get(name)
             if parser is None:
                 if _COMPANY_FIELD.match(name):
-                    sale_values[name] = value
+                    try:
+                        sale_values[name] = _company_value(value)
+                    except _Bad as error:
+                        bad.add(name)
+                        problems.add(index, name, str(error))
                 elif name != "sale_external_id":
                     bad.add(name)
                     problems.add(index, name, "Unknown field; company-specific fields are named PREFIX__field.")

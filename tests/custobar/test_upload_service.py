@@ -462,6 +462,15 @@ WRONG_TYPES = [
     ("total", False, "must be a number."),
     ("unit_price_in_currency", "x", "must be a number."),
     ("tags", [["a"]], "must be a list of strings."),
+    ("sale_external_id", "S\x001", "must not contain NUL (U+0000) characters."),
+    ("external_id", "1\x00", "must not contain NUL (U+0000) characters."),
+    ("sale_payment_method", "card\x00", "must not contain NUL (U+0000) characters."),
+    ("sale_shop_id", "\x00", "must not contain NUL (U+0000) characters."),
+    ("sale_tags", ["a", "b\x00"], "must not contain NUL (U+0000) characters."),
+    ("tags", ["\x00"], "must not contain NUL (U+0000) characters."),
+    ("ACME__sales_person", "Ann\x00", "must not contain NUL (U+0000) characters."),
+    ("ACME__notes", {"k\x00": 1}, "must not contain NUL (U+0000) characters."),
+    ("ACME__notes", {"k": [1, {"x": "\x00"}]}, "must not contain NUL (U+0000) characters."),
 ]
 
 
