@@ -182,7 +182,14 @@ def idempotency_keys_purge(*, now) -> int:
 
 
 def request_log_write(**fields) -> None:
-    """Record one API request (one insert)."""
+    """Record one API request (one insert).
+
+    A NUL in the text (a path with %00) is stored as `%00`: PostgreSQL text cannot hold U+0000, and a
+    failed insert here would turn the request's own answer into a 500.
+    """
+    for name in ("method", "path", "error"):
+        if name in fields:
+            fields[name] = fields[name].replace("\x00", "%00")
     RequestLog.objects.create(**fields)
 
 

@@ -50,6 +50,14 @@ def test_errors_keep_what_the_client_was_told_but_never_the_key_or_body(project,
         assert issued_key.secret[8:] not in str(row)
 
 
+def test_a_nul_in_the_path_is_logged_escaped_and_answered_404(api):
+    # PostgreSQL text cannot hold U+0000: stored raw, the log insert itself failed and every answer was a 500.
+    response = api.get("/sells/detail/a%00b")
+    assert response.status_code == 404
+    assert response.json() == {"message": "Sale 'a\x00b' not found."}
+    assert RequestLog.objects.get().path == "/sells/detail/a%00b"
+
+
 @pytest.mark.urls("tests.reliability.urls")
 def test_a_refused_body_is_not_logged(api):
     api.post("/sells", data={"name": "", "pause": "card-4111111111111111"}, format="json")
