@@ -198,6 +198,17 @@ def test_transaction_fields_merge_from_any_row_and_company_fields_are_kept(proje
     assert [line[6] for line in lines_of(sale)] == [[], ["CANCELED"]]
 
 
+def test_a_deeply_nested_company_field_is_kept_and_checked_without_recursion(project):
+    deep, nul = [], ["\x00"]
+    for _ in range(600):  # as deep as the request's JSON parser lets through
+        deep, nul = [deep], [nul]
+    sales_upload(project=project, rows=[row(ACME__tree=deep)])
+    assert custobar_sale(project, "S1").extra["ACME__tree"] == deep
+    assert problems(project, [row("S2", ACME__tree=nul)]) == [
+        (0, "ACME__tree", "must not contain NUL (U+0000) characters.")
+    ]
+
+
 def test_conflicting_transaction_fields_are_a_problem(project):
     found = problems(project, [row(sale_shop_id="1"), row(sale_shop_id="2", external_id="x")])
 
