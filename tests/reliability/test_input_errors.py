@@ -57,6 +57,15 @@ def test_malformed_json_is_400_in_the_dialects_shape(api, dialect):
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
+def test_json_nested_past_the_recursion_limit_is_400_in_the_dialects_shape(api, dialect):
+    path, shape = DIALECT_PATHS[dialect]
+    depth = 100_000  # 200 kB, well under the size limit
+    response = api.post(path, data=b'{"name": ' + b"[" * depth + b"]" * depth + b"}", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == expected_error(shape, 400, "JSON parse error - nested too deeply.")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize(
     ("body", "message"),
     [
