@@ -145,6 +145,7 @@ def test_a_file_that_is_not_json_stops_with_what_was_imported(project, tmp_path)
         ("sales.json", '{"rows": []}', "no sale rows found after row 0"),
         ("sales.txt", "", "Can't tell the format"),
         ("sales.csv", "sale_external_id,quantity\n1,2,3\n", "line 2 has more cells than the header has columns"),
+        ("sales.jsonl", '{"ACME__x": ' + "[" * 100_000 + "]" * 100_000 + "}\n", "line 1 is JSON nested too deeply"),
     ],
 )
 def test_unreadable_files(project, tmp_path, name, content, message):

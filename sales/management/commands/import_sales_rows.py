@@ -56,6 +56,8 @@ def json_lines_rows(stream) -> Iterator:
                     yield json.loads(line)
                 except json.JSONDecodeError as error:
                     raise BadFile(f"line {number} is not JSON: {error.msg}") from error
+                except RecursionError:
+                    raise BadFile(f"line {number} is JSON nested too deeply") from None
 
 
 def csv_rows(stream) -> Iterator:
