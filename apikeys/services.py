@@ -46,8 +46,9 @@ def project_create(*, slug: str, name: str, owner, currency: str = "USD", time_z
     return project
 
 
-def user_get_or_create(*, username: str, password: str | None = None, email: str = ""):
-    """The user named `username`, created when missing; the password is set when given.
+def user_get_or_create(*, username: str, password: str | None = None, email: str = "", superuser: bool = False):
+    """The user named `username`, created when missing; the password is set when given, and
+    `superuser` makes the user staff and superuser (the demo owner, who also runs the admin).
 
     Raises ValidationError (on `username`) for a name the user model refuses (too long, bad characters).
     """
@@ -63,6 +64,9 @@ def user_get_or_create(*, username: str, password: str | None = None, email: str
     elif created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
+    if superuser and not (user.is_staff and user.is_superuser):
+        user.is_staff = user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
     return user
 
 

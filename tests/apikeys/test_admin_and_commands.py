@@ -125,4 +125,6 @@ def test_seed_demo_twice_duplicates_nothing_and_prints_a_working_key():
     [old] = SECRET.findall(first.getvalue())
     [new] = SECRET.findall(second.getvalue())
     assert works(new) and not works(old)
+    demo_owner = get_user_model().objects.get(username="demo")
+    assert demo_owner.is_staff and demo_owner.is_superuser and demo_owner.check_password("demo-pass-2026")
     assert APIKey.objects.filter(project__slug="demo", revoked_at__isnull=True).count() == 1

@@ -19,10 +19,7 @@ class Command(BaseCommand):
     help = "Create demo data; running it again adds nothing and issues a fresh demo key."
 
     def handle(self, *args, **options):
-        owner = user_get_or_create(username=DEMO_USER, password=DEMO_PASSWORD)
-        if not owner.is_staff:
-            owner.is_staff = owner.is_superuser = True
-            owner.save(update_fields=["is_staff", "is_superuser"])
+        owner = user_get_or_create(username=DEMO_USER, password=DEMO_PASSWORD, superuser=True)
         project = Project.objects.filter(slug=DEMO_SLUG).first() or project_create(
             slug=DEMO_SLUG, name="Demo shop", owner=owner, currency="USD", time_zone="Europe/Helsinki"
         )
