@@ -8,7 +8,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from apikeys.models import Project
-from inventory.models import Product, Variant
 from sales.models import Sale, SaleChannel, SaleLine, SaleStatus
 from sales.services import LineInput, sale_cancel, sale_confirm, sale_create
 from salesledger.errors import ServiceError
@@ -25,8 +24,9 @@ class ManualSaleForm(forms.Form):
 
 
 class ManualSaleLineForm(forms.Form):
-    product = forms.ModelChoiceField(queryset=Product.objects.select_related("project"))
-    variant = forms.ModelChoiceField(queryset=Variant.objects.select_related("product"), required=False)
+    # Typed, not a drop-down: a choice list would load every product of every project, three times a page.
+    product = forms.CharField(max_length=200, help_text="The product's UUID or its external id in the project.")
+    variant = forms.UUIDField(required=False, help_text="UUID of one of the product's variants, if it has any.")
     quantity = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     unit_price = forms.DecimalField(
         max_digits=20, decimal_places=4, min_value=Decimal(0), required=False, help_text="Empty: the product's price."
@@ -130,8 +130,8 @@ class SaleAdmin(admin.ModelAdmin):
                 note=data["reason"],
                 lines=[
                     LineInput(
-                        product=line["product"].pk,
-                        variant=line["variant"].pk if line.get("variant") else None,
+                        product=line["product"],
+                        variant=line.get("variant"),
                         quantity=line["quantity"],
                         unit_price=line.get("unit_price"),
                     )

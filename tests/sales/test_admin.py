@@ -128,3 +128,23 @@ def test_a_sales_page_costs_the_same_queries_whatever_its_number_of_lines(staff_
     html = staff_client.get(f"{CHANGELIST}{many.id}/change/").content.decode()
     assert "P10-9 / Red" in html, "each line shows its product and variant"
     assert queries(many) == queries(one)
+
+
+def test_manual_sale_page_does_not_grow_with_the_catalogue(
+    staff_client, project, make_product, django_assert_max_num_queries
+):
+    for index in range(30):
+        make_product(f"Catalogue item {index}", stock=1)
+    with django_assert_max_num_queries(6):
+        page = staff_client.get(f"{CHANGELIST}add/")
+    assert page.status_code == 200 and "Catalogue item" not in page.content.decode()
+
+
+def test_manual_sale_by_external_id(staff_client, project, make_product):
+    laptop = make_product("Laptop", stock=5, price="1000")
+    laptop.external_id = "LAP-1"
+    laptop.save(update_fields=["external_id"])
+    form = manual_sale_form(project, [(laptop, 1, "")])
+    form["lines-0-product"] = "LAP-1"
+    assert staff_client.post(f"{CHANGELIST}add/", form).status_code == 302
+    assert Sale.objects.get().lines.get().product == laptop and levels(laptop) == (4, 0)
