@@ -57,12 +57,15 @@ class Workload:
     warm_up: bool = True
 
 
+# In the order they run: the reads first, over exactly the seeded 200,000 sales (the writes add
+# tens of thousands of sales dated today, which would make "the last 30 days" another ledger).
 WORKLOADS = [
+    Workload("sells_list", "/sells", [4, 16, 64], {"list:200"}),
+    Workload("dashboard", "/projects/bench/", [4, 16], {"page:200"}),
     Workload("costtrack_create", "/api/sales/create", [4, 16, 64], {"request:200"},
              rows={"request:200": ("costtrack_sales", 1)}),
     Workload("sells_create_confirm", "/sells", [4, 16], {"create:201", "confirm:200"},
              rows={"create:201": ("sells_sales", 1), "confirm:200": ("sells_confirmed", 1)}),
-    Workload("sells_list", "/sells", [4, 16, 64], {"list:200"}),
     Workload("custobar_upload_1000", "/api/sales/upload/", [2, 4], {"request:200"},
              rows={"request:200": ("custobar_sales", 1000)}, reference=4, batch=1000),
     Workload("connecteam_batch_100", "/sales/v1/transactions", [2, 4], {"request:200"},
@@ -71,7 +74,6 @@ WORKLOADS = [
     # 409 is the expected refusal once the 10 products are sold out; it is not an error.
     Workload("contended_32", "/sells", [32], {"create:201", "create:409"}, rows={"create:201": ("sells_sales", 1)},
              reference=32, warm_up=False),
-    Workload("dashboard", "/projects/bench/", [4, 16], {"page:200"}),
 ]  # fmt: skip
 
 
