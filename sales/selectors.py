@@ -7,8 +7,12 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from sales.models import Sale, SaleLine, SaleStatus
+from sales.models import Sale, SaleLine, SalesTally, SaleStatus
+from sales.rollup_services import sales_tally_compact
 from salesledger.errors import NotFound
+
+# A (project, user) whose tally has more delta rows than this is compacted by the next read of it.
+TALLY_COMPACT_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,23 @@ def sales_totals(queryset: QuerySet[Sale]) -> SalesTotals:
         revenue=Coalesce(Sum("total", filter=~Q(status=SaleStatus.CANCELLED)), Decimal(0)),
     )
     return SalesTotals(count=totals["count"], revenue=totals["revenue"])
+
+
+def user_sales_totals(*, project, user, status: str | None = None, created_from=None, created_to=None) -> SalesTotals:
+    """The totals of `sales_of_user` with the same filters. Without a time range they are the sums of
+    the user's few tally rows (exact, kept by the database), whatever the number of sales; with one,
+    an aggregate over the range of the (project, user, created_at) index."""
+    if created_from is not None or created_to is not None:
+        return sales_totals(
+            sales_of_user(project=project, user=user, status=status, created_from=created_from, created_to=created_to)
+        )
+    tally = SalesTally.objects.filter(project=project, user=user)
+    totals = tally.filter(status=status) if status else tally
+    sums = totals.aggregate(
+        count=Coalesce(Sum("sales"), 0),
+        revenue=Coalesce(Sum("revenue", filter=~Q(status=SaleStatus.CANCELLED)), Decimal(0)),
+        rows=Count("id"),
+    )
+    if sums["rows"] > TALLY_COMPACT_ROWS:
+        sales_tally_compact(project_id=project.pk, user_id=user.pk)
+    return SalesTotals(count=sums["count"], revenue=sums["revenue"])

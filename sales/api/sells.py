@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from apikeys.api.base import DialectView
 from sales.api.fields import NumberField, StrictCharField, StrictIntegerField, UTCDateTimeField
 from sales.models import Sale, SaleChannel, SaleStatus
-from sales.selectors import sale_get, sales_of_user, sales_totals, sales_with_lines
+from sales.selectors import sale_get, sales_of_user, sales_with_lines, user_sales_totals
 from sales.services import LineInput, sale_cancel, sale_confirm, sale_create
 from salesledger.errors import SELLS
 
@@ -219,14 +219,9 @@ class SellsView(_SellsView):
         params = SellListQuery(data=request.query_params)
         params.is_valid(raise_exception=True)
         query = params.validated_data
-        sales = sales_of_user(
-            project=self.project,
-            user=request.user,
-            status=query.get("status"),
-            created_from=query.get("from"),
-            created_to=query.get("to"),
-        )
-        totals = sales_totals(sales)
+        filters = {"status": query.get("status"), "created_from": query.get("from"), "created_to": query.get("to")}
+        sales = sales_of_user(project=self.project, user=request.user, **filters)
+        totals = user_sales_totals(project=self.project, user=request.user, **filters)
         page = sales_with_lines(sales)[query["offset"] : query["offset"] + query["limit"]]
         return Response(
             {

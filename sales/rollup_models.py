@@ -1,0 +1,81 @@
+"""Rollups of the ledger that the database keeps exact: the totals of `GET /sells` and the dashboard's
+top products read a few rows of these instead of aggregating every sale.
+
+Database triggers (migration 0004, PostgreSQL and SQLite) write them on every change to a sale or a
+line, whichever code path or bulk `COPY` makes it, so no caller can forget them. The triggers only
+ever INSERT signed delta rows, never update a shared row: concurrent sales take no lock on them and
+cannot deadlock over them. A reader sums the rows of its key; `sales.services.sales_tally_compact`
+folds a key's rows into one when they pile up. A bulk load that bypasses triggers
+(`session_replication_role = replica`) runs `manage.py rebuild_sales_rollups` afterwards.
+
+Their foreign keys have no database constraint: the triggers write rows naming a project, user or
+product in the same transaction that deletes it (a cascade deleting sales, a user's sales set to
+no user), and those rows, which sum to nothing, may outlive what they name.
+"""
+
+from django.conf import settings
+from django.db import models
+
+# The width of a ProductSales time bucket, in seconds. Every UTC offset in use today is a whole number
+# of quarter hours, so a period from one local midnight to another is a whole number of buckets.
+BUCKET_SECONDS = 15 * 60
+
+
+class Bucket(models.Func):
+    """The start of the ProductSales bucket holding a moment, in epoch seconds: the same value the
+    triggers compute (`sales_rollup_bucket` on PostgreSQL, the same floor written out on SQLite)."""
+
+    function = "sales_rollup_bucket"
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        seconds = "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+        template = f"({seconds} - (({seconds} %% {BUCKET_SECONDS}) + {BUCKET_SECONDS}) %% {BUCKET_SECONDS})"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+UNCONSTRAINED = {"on_delete": models.DO_NOTHING, "db_constraint": False, "db_index": False}
+
+
+class SalesTally(models.Model):
+    """Signed deltas of how many sales a (project, user) has in a status and their summed totals."""
+
+    project = models.ForeignKey("apikeys.Project", related_name="+", **UNCONSTRAINED)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, related_name="+", **UNCONSTRAINED)
+    status = models.CharField(max_length=20)
+    sales = models.BigIntegerField()
+    revenue = models.DecimalField(max_digits=30, decimal_places=4)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "user"], name="sales_tally_user")]
+
+    def __str__(self):
+        return f"{self.sales:+} {self.status} sales"
+
+
+class ProductSales(models.Model):
+    """Signed deltas of the lines of a product sold (in sales not cancelled) in one 15-minute bucket,
+    channel and currency: how many lines, their quantity and their line totals."""
+
+    project = models.ForeignKey("apikeys.Project", related_name="+", **UNCONSTRAINED)
+    product = models.ForeignKey("inventory.Product", related_name="+", **UNCONSTRAINED)
+    bucket = models.BigIntegerField(help_text="The bucket's start in seconds since the Unix epoch (UTC).")
+    channel = models.CharField(max_length=20)
+    currency = models.CharField(max_length=3)
+    lines = models.BigIntegerField()
+    quantity = models.DecimalField(max_digits=30, decimal_places=2)
+    revenue = models.DecimalField(max_digits=30, decimal_places=4)
+
+    class Meta:
+        verbose_name_plural = "product sales"
+        indexes = [
+            # The dashboard's top products: an index-only range scan of a project's period.
+            models.Index(
+                fields=["project", "bucket"],
+                include=["product", "channel", "currency", "lines", "quantity", "revenue"],
+                name="sales_productsales_bucket",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.lines:+} lines of product {self.product_id}"

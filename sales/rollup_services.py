@@ -1,0 +1,79 @@
+"""Upkeep of the trigger-kept rollups (sales/rollup_models.py): folding a key's delta rows into one,
+and recomputing them from the ledger after a bulk load that bypassed the triggers."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, F, QuerySet, Sum
+
+from sales.models import ProductSales, Sale, SaleLine, SalesTally, SaleStatus
+from sales.rollup_models import Bucket
+
+# pg_advisory_xact_lock's first key: the namespace of tally compaction locks (any constant int4).
+_COMPACT_LOCK_NAMESPACE = 0x7A11
+
+
+def sales_tally_compact(*, project_id: int, user_id: int | None) -> None:
+    """Replace a (project, user)'s tally rows with one row per status holding their sums.
+
+    Only compactions delete tally rows, and one runs at a time per (project, user): another one
+    already running makes this one return at once, so a busy key never queues readers behind it.
+    Rows the triggers add meanwhile are not read and stay as they are.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                key = (project_id * 1_000_003 + (user_id or 0)) % 2**31
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_COMPACT_LOCK_NAMESPACE, key])
+                if not cursor.fetchone()[0]:
+                    return
+        rows = list(SalesTally.objects.filter(project_id=project_id, user_id=user_id))
+        sums = defaultdict(lambda: [0, Decimal(0)])
+        for row in rows:
+            sums[row.status][0] += row.sales
+            sums[row.status][1] += row.revenue
+        SalesTally.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        SalesTally.objects.bulk_create(
+            SalesTally(project_id=project_id, user_id=user_id, status=status, sales=sales, revenue=revenue)
+            for status, (sales, revenue) in sums.items()
+            if sales or revenue
+        )
+
+
+def _insert_select(model, queryset: QuerySet, columns: list[str]) -> None:
+    """INSERT INTO `model`'s table the rows of `queryset`, whose values() aliases are `columns`."""
+    select, params = queryset.query.sql_with_params()
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {model._meta.db_table} ({names}) SELECT {names} FROM ({select}) AS source", params)
+
+
+def rollups_rebuild(*, project=None) -> None:
+    """Recompute the rollups of `project` (None: every project) from the sales and lines as they are."""
+    sales = Sale.objects.all() if project is None else Sale.objects.filter(project=project)
+    lines = SaleLine.objects.filter(sale__in=sales, product__isnull=False).exclude(sale__status=SaleStatus.CANCELLED)
+    with transaction.atomic():
+        for model in (SalesTally, ProductSales):
+            (model.objects.all() if project is None else model.objects.filter(project=project)).delete()
+        _insert_select(
+            SalesTally,
+            sales.order_by()
+            .values("project_id", "user_id", "status")
+            .annotate(sales=Count("id"), revenue=Sum("total")),
+            ["project_id", "user_id", "status", "sales", "revenue"],
+        )
+        _insert_select(
+            ProductSales,
+            lines.order_by()
+            .values("product_id")
+            .annotate(
+                project_id=F("sale__project_id"),
+                bucket=Bucket("sale__created_at"),
+                channel=F("sale__channel"),
+                currency=F("sale__currency"),
+            )
+            .values("project_id", "product_id", "bucket", "channel", "currency")
+            .annotate(lines=Count("id"), quantity=Sum("quantity"), revenue=Sum("line_total")),
+            ["project_id", "product_id", "bucket", "channel", "currency", "lines", "quantity", "revenue"],
+        )

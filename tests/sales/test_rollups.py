@@ -1,0 +1,229 @@
+"""The trigger-kept rollups (SalesTally, ProductSales) equal the ledger after every kind of write:
+through each service, a bulk COPY (custobar on PostgreSQL), deletions and restores, a user or a
+project deleted; their readers (GET /sells totals, the dashboard's top products) give the same
+answers as aggregating the ledger; compaction and the rebuild command keep them exact."""
+
+import datetime
+import io
+import math
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+
+from apikeys.services import project_create
+from sales.dashboard_selectors import dashboard_period, top_products_by_revenue
+from sales.models import ProductSales, Sale, SaleLine, SalesTally, SaleStatus
+from sales.pos_models import TransactionDeletion
+from sales.pos_services import (
+    TransactionInput,
+    location_create,
+    pos_deletion_restore,
+    pos_transaction_delete,
+    pos_transactions_create,
+)
+from sales.selectors import TALLY_COMPACT_ROWS
+from sales.services import LineInput, sale_cancel, sale_confirm, sale_create
+from tests.concurrency import race
+from tests.custobar.conftest import FIRST_EXAMPLE, upload
+
+pytestmark = pytest.mark.django_db
+
+CENT = Decimal("0.0001")
+
+
+def _add(sums: dict, key, *values) -> None:
+    before = sums.get(key, (0,) * len(values))
+    sums[key] = tuple(Decimal(old) + Decimal(new) for old, new in zip(before, values, strict=True))
+
+
+def _nonzero(sums: dict) -> dict:
+    return {key: tuple(v.quantize(CENT) for v in values) for key, values in sums.items() if any(values)}
+
+
+def ledger_rollups(project) -> tuple[dict, dict]:
+    """The rollups computed in Python straight from the project's sales and lines."""
+    tally, product_sales = {}, {}
+    for sale in Sale.objects.filter(project=project):
+        _add(tally, (sale.user_id, sale.status), 1, sale.total)
+    lines = SaleLine.objects.filter(sale__project=project, product__isnull=False).select_related("sale")
+    for line in lines.exclude(sale__status=SaleStatus.CANCELLED):
+        bucket = math.floor(line.sale.created_at.timestamp() / 900) * 900
+        _add(product_sales, (line.product_id, bucket, line.sale.channel, line.sale.currency), 1, line.quantity,
+             line.line_total)  # fmt: skip
+    return _nonzero(tally), _nonzero(product_sales)
+
+
+def stored_rollups(project) -> tuple[dict, dict]:
+    """The rollups as the database keeps them: the sums of their delta rows per key."""
+    tally, product_sales = {}, {}
+    for row in SalesTally.objects.filter(project=project):
+        _add(tally, (row.user_id, row.status), row.sales, row.revenue)
+    for row in ProductSales.objects.filter(project=project):
+        _add(product_sales, (row.product_id, row.bucket, row.channel, row.currency), row.lines, row.quantity,
+             row.revenue)  # fmt: skip
+    return _nonzero(tally), _nonzero(product_sales)
+
+
+def assert_exact(project):
+    ledger = ledger_rollups(project)
+    assert stored_rollups(project) == ledger
+    return ledger
+
+
+def sell(project, owner, *lines, **fields):
+    return sale_create(
+        project=project,
+        channel=Sale.Channel.NATIVE,
+        user=owner,
+        lines=[LineInput(quantity=Decimal(quantity), product=str(product.id)) for product, quantity in lines],
+        **fields,
+    )
+
+
+def test_creating_confirming_and_cancelling_sales(project, owner, make_product):
+    laptop, mouse = make_product("Laptop", stock=50, price="1299.99"), make_product("Mouse", stock=50, price="25.50")
+    first = sell(project, owner, (laptop, 1), (mouse, 2))
+    second = sell(project, owner, (mouse, 3), status=SaleStatus.CONFIRMED)
+    gift = LineInput(quantity=Decimal(1), name="Gift", unit_price=Decimal(5))
+    unlinked = sale_create(project=project, channel=Sale.Channel.NATIVE, user=owner, lines=[gift])
+    tally, product_sales = assert_exact(project)
+    assert tally[(owner.pk, "pending")] == (2, Decimal("1355.9900"))
+    assert len(product_sales) == 2
+
+    sale_confirm(sale=first)
+    assert_exact(project)
+    sale_cancel(sale=second)
+    sale_cancel(sale=unlinked)
+    tally, product_sales = assert_exact(project)
+    assert tally[(owner.pk, "cancelled")] == (2, Decimal("81.5000"))
+    assert {key[0]: values for key, values in product_sales.items()} == {
+        laptop.id: (1, Decimal("1.0000"), Decimal("1299.9900")),
+        mouse.id: (1, Decimal("2.0000"), Decimal("51.0000")),
+    }
+
+
+def test_connecteam_transactions_deleted_and_restored(project, owner):
+    location = location_create(project=project, name="Main street")
+    moment = datetime.datetime(2024, 1, 28, 12, tzinfo=datetime.UTC)
+    pos_transactions_create(
+        project=project,
+        transactions=[
+            TransactionInput(location_id=location.id, sale_type=kind, created_at=moment, amount=Decimal(amount))
+            for kind, amount in (("SALE", "30.00"), ("SALE", "12.50"), ("REFUND", "-5.00"))
+        ],
+    )
+    assert_exact(project)
+    refund = Sale.objects.get(project=project, sale_type="REFUND")
+    pos_transaction_delete(project=project, transaction_id=str(refund.id), request_id="r-1")
+    tally, _ = assert_exact(project)
+    assert tally == {(None, "confirmed"): (2, Decimal("42.5000"))}
+    pos_deletion_restore(deletion=TransactionDeletion.objects.get())
+    tally, _ = assert_exact(project)
+    assert tally == {(None, "confirmed"): (3, Decimal("37.5000"))}
+
+
+def test_custobar_uploads_updating_moving_and_cancelling_sales(api, project):
+    known = {"sale_external_id": "5000", "sale_date": "2017-12-02", "sale_email": "a@b.fi", "external_id": "5000-1",
+             "product_id": "SKU0435", "unit_price": 100, "quantity": 1}  # fmt: skip
+    assert upload(api, [known]).status_code == 200
+    assert_exact(project)
+    assert upload(api, FIRST_EXAMPLE["sales"]).status_code == 200
+    assert_exact(project)
+    changed = [dict(row) for row in FIRST_EXAMPLE["sales"][:2]]
+    changed[0].update(quantity=3, total=3600, sale_date="2017-12-02T09:00:00Z")  # another day, another line total
+    assert upload(api, changed).status_code == 200
+    _, product_sales = assert_exact(project)
+    assert {values for key, values in product_sales.items() if key[1] == 1512205200} == {
+        (1, Decimal("3.0000"), Decimal("36.0000")),  # custobar amounts are in cents
+        (1, Decimal("2.0000"), Decimal("39.6000")),
+    }
+    assert upload(api, [{"sale_external_id": "1000", "sale_state": "CANCELLED"}]).status_code == 200
+    tally, product_sales = assert_exact(project)
+    assert {status for _, status in tally} == {"cancelled", "confirmed"}
+    assert [key[1] for key in product_sales] == [1512172800, 1512172800]  # sale 5000's two lines are left
+
+
+def test_a_user_or_a_project_deleted(project, owner):
+    gift = LineInput(quantity=Decimal(2), name="Gift", unit_price=Decimal("25.50"))
+    sale_create(project=project, channel=Sale.Channel.NATIVE, user=owner, lines=[gift])
+    get_user_model().objects.filter(pk=owner.pk).delete()
+    tally, _ = assert_exact(project)
+    assert tally == {(None, "pending"): (1, Decimal("51.0000"))}
+    project_id = project.pk
+    project.delete()  # its sales and lines go with it, in the same transaction as the rows they add
+    assert not Sale.objects.exists()
+    assert sum(row.sales for row in SalesTally.objects.filter(project_id=project_id)) == 0
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "Asia/Kathmandu", "America/St_Johns", "Australia/Eucla"])
+def test_top_products_cover_exactly_the_local_days_of_the_period(owner, make_product, time_zone):
+    """+5:45, -3:30, +8:45: the period's local midnights fall on bucket boundaries in every zone."""
+    project = project_create(slug="zoned", name="Zoned", owner=owner, time_zone=time_zone)
+    laptop = make_product("Laptop", stock=20, price="100.00", target_project=project)
+    now = datetime.datetime(2026, 11, 22, 12, tzinfo=datetime.UTC)
+    period = dashboard_period(project=project, days=30, now=now)
+    second = datetime.timedelta(seconds=1)
+    for moment, quantity in ((period.start - second, 1), (period.start, 2), (period.end - second, 4), (period.end, 8)):
+        sell(project, owner, (laptop, quantity), created_at=moment)
+    assert_exact(project)
+    (top,) = top_products_by_revenue(project=project, since=period.start, until=period.end)
+    assert (top.name, top.quantity, top.revenue) == ("Laptop", Decimal(6), Decimal("600.0000"))
+
+
+def test_sells_totals_compact_the_tally_and_stay_exact(api, project, owner, make_product):
+    mouse = make_product("Mouse", stock=1000, price="2.00")
+    sales = [sell(project, owner, (mouse, 1)) for _ in range(TALLY_COMPACT_ROWS + 5)]
+    for sale in sales[:10]:
+        sale_cancel(sale=sale)
+    assert SalesTally.objects.filter(project=project).count() > TALLY_COMPACT_ROWS
+    expected = {"totalSales": TALLY_COMPACT_ROWS + 5, "totalRevenue": 2 * (TALLY_COMPACT_ROWS - 5)}
+
+    body = api.get("/sells?limit=1").json()
+    assert {key: body[key] for key in expected} == expected
+    assert SalesTally.objects.filter(project=project).count() == 2  # one row per status
+    body = api.get("/sells?limit=1").json()
+    assert {key: body[key] for key in expected} == expected
+    assert api.get("/sells?status=cancelled&limit=1").json()["totalSales"] == 10
+    assert_exact(project)
+
+
+def test_rebuild_command_recomputes_rollups_from_the_ledger(project, owner, make_product):
+    mouse = make_product("Mouse", stock=10, price="25.50")
+    sell(project, owner, (mouse, 2))
+    expected = assert_exact(project)
+    SalesTally.objects.update(sales=7)
+    ProductSales.objects.all().delete()
+    call_command("rebuild_sales_rollups", stdout=io.StringIO())
+    assert stored_rollups(project) == expected
+    assert SalesTally.objects.count() == ProductSales.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sales_moves_and_reads_keep_the_rollups_exact(project, owner, make_product, issued_key):
+    """16 threads at once: each creates sales, confirms or cancels them and reads GET /sells (which
+    compacts the tally when it is long). No deadlock, no lost delta, the totals exact afterwards."""
+    from tests.conftest import keyed_client
+
+    products = [make_product(f"Product {index}", stock=1000, price="3.00") for index in range(4)]
+    assert connection.vendor == "postgresql"
+
+    def work(index):
+        client = keyed_client(project, issued_key)
+        for round_ in range(8):
+            sale = sell(project, owner, (products[(index + round_) % 4], 1), (products[(index + 1) % 4], 2))
+            (sale_confirm if (index + round_) % 3 else sale_cancel)(sale=sale)
+            assert client.get("/sells?limit=1").status_code == 200
+        return True
+
+    assert race(16, work) == [True] * 16
+    tally, _ = assert_exact(project)
+    assert sum(count for count, _ in tally.values()) == 128
+    body = keyed_client(project, issued_key).get("/sells?limit=1").json()
+    assert body["totalSales"] == 128
+    assert Decimal(str(body["totalRevenue"])) == sum(
+        (revenue for (_, status), (_, revenue) in tally.items() if status != "cancelled"), Decimal(0)
+    )
