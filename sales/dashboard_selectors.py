@@ -1,5 +1,5 @@
 """The sales dashboard's numbers: one aggregate query per chart, each a range scan of the period in a
-(project, time) index: of the sales, or for top products of the ProductSales rollup.
+(project, time) index: of the trigger-kept rollups (sales/rollup_models.py) for the sales charts.
 
 Days are the project's local calendar days. Revenue counts pending and confirmed sales, never
 cancelled ones; a refund (a sale with a negative total) lowers it.
@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apikeys.models import Project
 from inventory.models import Product, Stock
-from sales.models import ProductSales, Sale, SaleStatus
+from sales.models import ChannelSales, ProductSales, Sale, SaleStatus
 from tracking.models import SaleEvent
 
 PERIODS = (30, 90)
@@ -82,19 +82,31 @@ def _sales(*, project: Project, since: datetime.datetime | None, until, channel:
     return queryset.filter(channel=channel) if channel else queryset
 
 
+def _channel_sales(*, project: Project, since: datetime.datetime, until, channel: str | None) -> QuerySet:
+    """The period's rows of the trigger-kept ChannelSales rollup: an index-only range scan of its
+    15-minute buckets. `since` and `until` are local midnights, which fall on bucket boundaries in
+    every time zone in use (all UTC offsets are whole quarter hours)."""
+    rows = ChannelSales.objects.filter(project=project, bucket__gte=since)
+    if until is not None:
+        rows = rows.filter(bucket__lt=until)
+    return rows.filter(channel=channel) if channel else rows
+
+
 def revenue_per_day(
     *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None, channel: str | None = None
 ) -> list[DayRevenue]:
     """Revenue per local day, channel and currency (a sum is only meaningful within one currency)."""
     rows = (
-        _sales(project=project, since=since, until=until, channel=channel)
+        _channel_sales(project=project, since=since, until=until, channel=channel)
         .exclude(status=SaleStatus.CANCELLED)
-        .annotate(day=TruncDate("created_at", tzinfo=project.tzinfo))
+        .annotate(day=TruncDate("bucket", tzinfo=project.tzinfo))
         .values("day", "channel", "currency")
-        .annotate(revenue=Sum("total"))
+        .annotate(sold=Sum("sales"), revenue=Sum("revenue"))
+        .filter(sold__gt=0)
         .order_by("day", "channel", "currency")
     )
-    return [DayRevenue(**row) for row in rows]
+    return [DayRevenue(day=row["day"], channel=row["channel"], currency=row["currency"], revenue=row["revenue"])
+            for row in rows]  # fmt: skip
 
 
 def sales_count_per_status(
@@ -102,9 +114,9 @@ def sales_count_per_status(
 ) -> dict[str, int]:
     """How many sales of the period are in each status; every status is present, zero or not."""
     rows = (
-        _sales(project=project, since=since, until=until, channel=channel)
+        _channel_sales(project=project, since=since, until=until, channel=channel)
         .values("status")
-        .annotate(count=Count("id"))
+        .annotate(count=Sum("sales"))
         .order_by("status")
     )
     counts = dict.fromkeys(SaleStatus.values, 0)
@@ -122,20 +134,19 @@ def top_products_by_revenue(
 ) -> list[ProductRevenue]:
     """The products whose lines brought the most revenue in the project's currency over the period.
 
-    Read from the trigger-kept ProductSales rollup: an index-only range scan of the period's
-    15-minute buckets, summed per product, then the names of the products kept. `since` and `until`
-    are local midnights, which fall on bucket boundaries in every time zone in use.
+    Read from the trigger-kept ProductSales rollup like `_channel_sales`, summed per product, then
+    the names of the products kept.
     """
-    rows = ProductSales.objects.filter(project=project, currency=project.currency, bucket__gte=since.timestamp())
+    rows = ProductSales.objects.filter(project=project, currency=project.currency, bucket__gte=since)
     if until is not None:
-        rows = rows.filter(bucket__lt=until.timestamp())
+        rows = rows.filter(bucket__lt=until)
     if channel:
         rows = rows.filter(channel=channel)
     per_product = (
         rows.values("product_id")
         .annotate(sold_lines=Sum("lines"), quantity=Sum("quantity"), revenue=Sum("revenue"))
         .filter(sold_lines__gt=0)
-        .annotate(name=Subquery(Product.objects.filter(pk=OuterRef("product_id")).values("name")))
+        .annotate(name=Subquery(Product.objects.filter(pk=OuterRef("product_id")).order_by().values("name")))
         .order_by("-revenue", "name")[:limit]
     )
     return [

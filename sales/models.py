@@ -156,5 +156,5 @@ class SaleLine(models.Model):
 
 
 from sales.pos_models import TransactionDeletion  # noqa: E402,F401  (POS deletion records; see pos_models.py)
-from sales.rollup_models import ProductSales, SalesTally  # noqa: E402,F401  (kept by triggers; see rollup_models.py)
+from sales.rollup_models import ChannelSales, ProductSales, SalesTally  # noqa: E402,F401  (kept by triggers; see rollup_models.py)
 from sales.upload_models import Upload  # noqa: E402,F401  (custobar upload records; see upload_models.py)

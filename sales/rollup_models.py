@@ -1,5 +1,5 @@
 """Rollups of the ledger that the database keeps exact: the totals of `GET /sells` and the dashboard's
-top products read a few rows of these instead of aggregating every sale.
+charts read these narrow rows instead of aggregating the sales and their lines.
 
 Database triggers (migration 0004, PostgreSQL and SQLite) write them on every change to a sale or a
 line, whichever code path or bulk `COPY` makes it, so no caller can forget them. The triggers only
@@ -16,22 +16,22 @@ no user), and those rows, which sum to nothing, may outlive what they name.
 from django.conf import settings
 from django.db import models
 
-# The width of a ProductSales time bucket, in seconds. Every UTC offset in use today is a whole number
+# The width of a ChannelSales or ProductSales time bucket, in seconds. Every UTC offset in use today is a whole number
 # of quarter hours, so a period from one local midnight to another is a whole number of buckets.
 BUCKET_SECONDS = 15 * 60
 
 
 class Bucket(models.Func):
-    """The start of the ProductSales bucket holding a moment, in epoch seconds: the same value the
-    triggers compute (`sales_rollup_bucket` on PostgreSQL, the same floor written out on SQLite)."""
+    """The start of the time bucket holding a moment: the same value the triggers compute
+    (`sales_rollup_bucket` on PostgreSQL, the same floor of its epoch seconds written out on SQLite)."""
 
     function = "sales_rollup_bucket"
-    output_field = models.BigIntegerField()
+    output_field = models.DateTimeField()
 
     def as_sqlite(self, compiler, connection, **extra_context):
         seconds = "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
-        template = f"({seconds} - (({seconds} %% {BUCKET_SECONDS}) + {BUCKET_SECONDS}) %% {BUCKET_SECONDS})"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
+        floor = f"{seconds} - (({seconds} %% {BUCKET_SECONDS}) + {BUCKET_SECONDS}) %% {BUCKET_SECONDS}"
+        return self.as_sql(compiler, connection, template=f"datetime({floor}, 'unixepoch')", **extra_context)
 
 
 UNCONSTRAINED = {"on_delete": models.DO_NOTHING, "db_constraint": False, "db_index": False}
@@ -53,13 +53,39 @@ class SalesTally(models.Model):
         return f"{self.sales:+} {self.status} sales"
 
 
+class ChannelSales(models.Model):
+    """Signed deltas of the sales of one 15-minute bucket, channel, currency and status: how many and
+    their summed totals (the dashboard's revenue per day and sales per status)."""
+
+    project = models.ForeignKey("apikeys.Project", related_name="+", **UNCONSTRAINED)
+    bucket = models.DateTimeField(help_text="The start of the 15 minutes.")
+    channel = models.CharField(max_length=20)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20)
+    sales = models.BigIntegerField()
+    revenue = models.DecimalField(max_digits=30, decimal_places=4)
+
+    class Meta:
+        verbose_name_plural = "channel sales"
+        indexes = [
+            models.Index(
+                fields=["project", "bucket"],
+                include=["channel", "currency", "status", "sales", "revenue"],
+                name="sales_channelsales_bucket",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.sales:+} {self.status} {self.channel} sales"
+
+
 class ProductSales(models.Model):
     """Signed deltas of the lines of a product sold (in sales not cancelled) in one 15-minute bucket,
     channel and currency: how many lines, their quantity and their line totals."""
 
     project = models.ForeignKey("apikeys.Project", related_name="+", **UNCONSTRAINED)
     product = models.ForeignKey("inventory.Product", related_name="+", **UNCONSTRAINED)
-    bucket = models.BigIntegerField(help_text="The bucket's start in seconds since the Unix epoch (UTC).")
+    bucket = models.DateTimeField(help_text="The start of the 15 minutes.")
     channel = models.CharField(max_length=20)
     currency = models.CharField(max_length=3)
     lines = models.BigIntegerField()

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet, Sum
 
-from sales.models import ProductSales, Sale, SaleLine, SalesTally, SaleStatus
+from sales.models import ChannelSales, ProductSales, Sale, SaleLine, SalesTally, SaleStatus
 from sales.rollup_models import Bucket
 
 # pg_advisory_xact_lock's first key: the namespace of tally compaction locks (any constant int4).
@@ -54,7 +54,7 @@ def rollups_rebuild(*, project=None) -> None:
     sales = Sale.objects.all() if project is None else Sale.objects.filter(project=project)
     lines = SaleLine.objects.filter(sale__in=sales, product__isnull=False).exclude(sale__status=SaleStatus.CANCELLED)
     with transaction.atomic():
-        for model in (SalesTally, ProductSales):
+        for model in (SalesTally, ChannelSales, ProductSales):
             (model.objects.all() if project is None else model.objects.filter(project=project)).delete()
         _insert_select(
             SalesTally,
@@ -62,6 +62,14 @@ def rollups_rebuild(*, project=None) -> None:
             .values("project_id", "user_id", "status")
             .annotate(sales=Count("id"), revenue=Sum("total")),
             ["project_id", "user_id", "status", "sales", "revenue"],
+        )
+        _insert_select(
+            ChannelSales,
+            sales.order_by()
+            .annotate(bucket=Bucket("created_at"))
+            .values("project_id", "bucket", "channel", "currency", "status")
+            .annotate(sales=Count("id"), revenue=Sum("total")),
+            ["project_id", "bucket", "channel", "currency", "status", "sales", "revenue"],
         )
         _insert_select(
             ProductSales,

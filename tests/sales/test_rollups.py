@@ -1,6 +1,6 @@
-"""The trigger-kept rollups (SalesTally, ProductSales) equal the ledger after every kind of write:
+"""The trigger-kept rollups (SalesTally, ChannelSales, ProductSales) equal the ledger after every kind of write:
 through each service, a bulk COPY (custobar on PostgreSQL), deletions and restores, a user or a
-project deleted; their readers (GET /sells totals, the dashboard's top products) give the same
+project deleted; their readers (GET /sells totals, the dashboard's charts) give the same
 answers as aggregating the ledger; compaction and the rebuild command keep them exact."""
 
 import datetime
@@ -14,8 +14,13 @@ from django.core.management import call_command
 from django.db import connection
 
 from apikeys.services import project_create
-from sales.dashboard_selectors import dashboard_period, top_products_by_revenue
-from sales.models import ProductSales, Sale, SaleLine, SalesTally, SaleStatus
+from sales.dashboard_selectors import (
+    dashboard_period,
+    revenue_per_day,
+    sales_count_per_status,
+    top_products_by_revenue,
+)
+from sales.models import ChannelSales, ProductSales, Sale, SaleLine, SalesTally, SaleStatus
 from sales.pos_models import TransactionDeletion
 from sales.pos_services import (
     TransactionInput,
@@ -43,28 +48,34 @@ def _nonzero(sums: dict) -> dict:
     return {key: tuple(v.quantize(CENT) for v in values) for key, values in sums.items() if any(values)}
 
 
-def ledger_rollups(project) -> tuple[dict, dict]:
+def bucket(moment: datetime.datetime) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(math.floor(moment.timestamp() / 900) * 900, datetime.UTC)
+
+
+def ledger_rollups(project) -> tuple[dict, dict, dict]:
     """The rollups computed in Python straight from the project's sales and lines."""
-    tally, product_sales = {}, {}
+    tally, channel_sales, product_sales = {}, {}, {}
     for sale in Sale.objects.filter(project=project):
         _add(tally, (sale.user_id, sale.status), 1, sale.total)
+        _add(channel_sales, (bucket(sale.created_at), sale.channel, sale.currency, sale.status), 1, sale.total)
     lines = SaleLine.objects.filter(sale__project=project, product__isnull=False).select_related("sale")
     for line in lines.exclude(sale__status=SaleStatus.CANCELLED):
-        bucket = math.floor(line.sale.created_at.timestamp() / 900) * 900
-        _add(product_sales, (line.product_id, bucket, line.sale.channel, line.sale.currency), 1, line.quantity,
-             line.line_total)  # fmt: skip
-    return _nonzero(tally), _nonzero(product_sales)
+        key = (line.product_id, bucket(line.sale.created_at), line.sale.channel, line.sale.currency)
+        _add(product_sales, key, 1, line.quantity, line.line_total)
+    return _nonzero(tally), _nonzero(channel_sales), _nonzero(product_sales)
 
 
-def stored_rollups(project) -> tuple[dict, dict]:
+def stored_rollups(project) -> tuple[dict, dict, dict]:
     """The rollups as the database keeps them: the sums of their delta rows per key."""
-    tally, product_sales = {}, {}
+    tally, channel_sales, product_sales = {}, {}, {}
     for row in SalesTally.objects.filter(project=project):
         _add(tally, (row.user_id, row.status), row.sales, row.revenue)
+    for row in ChannelSales.objects.filter(project=project):
+        _add(channel_sales, (row.bucket, row.channel, row.currency, row.status), row.sales, row.revenue)
     for row in ProductSales.objects.filter(project=project):
-        _add(product_sales, (row.product_id, row.bucket, row.channel, row.currency), row.lines, row.quantity,
-             row.revenue)  # fmt: skip
-    return _nonzero(tally), _nonzero(product_sales)
+        key = (row.product_id, row.bucket, row.channel, row.currency)
+        _add(product_sales, key, row.lines, row.quantity, row.revenue)
+    return _nonzero(tally), _nonzero(channel_sales), _nonzero(product_sales)
 
 
 def assert_exact(project):
@@ -89,7 +100,7 @@ def test_creating_confirming_and_cancelling_sales(project, owner, make_product):
     second = sell(project, owner, (mouse, 3), status=SaleStatus.CONFIRMED)
     gift = LineInput(quantity=Decimal(1), name="Gift", unit_price=Decimal(5))
     unlinked = sale_create(project=project, channel=Sale.Channel.NATIVE, user=owner, lines=[gift])
-    tally, product_sales = assert_exact(project)
+    tally, _, product_sales = assert_exact(project)
     assert tally[(owner.pk, "pending")] == (2, Decimal("1355.9900"))
     assert len(product_sales) == 2
 
@@ -97,8 +108,9 @@ def test_creating_confirming_and_cancelling_sales(project, owner, make_product):
     assert_exact(project)
     sale_cancel(sale=second)
     sale_cancel(sale=unlinked)
-    tally, product_sales = assert_exact(project)
+    tally, channel_sales, product_sales = assert_exact(project)
     assert tally[(owner.pk, "cancelled")] == (2, Decimal("81.5000"))
+    assert {key[3] for key in channel_sales} == {"cancelled", "confirmed"}
     assert {key[0]: values for key, values in product_sales.items()} == {
         laptop.id: (1, Decimal("1.0000"), Decimal("1299.9900")),
         mouse.id: (1, Decimal("2.0000"), Decimal("51.0000")),
@@ -118,11 +130,12 @@ def test_connecteam_transactions_deleted_and_restored(project, owner):
     assert_exact(project)
     refund = Sale.objects.get(project=project, sale_type="REFUND")
     pos_transaction_delete(project=project, transaction_id=str(refund.id), request_id="r-1")
-    tally, _ = assert_exact(project)
+    tally, _, _ = assert_exact(project)
     assert tally == {(None, "confirmed"): (2, Decimal("42.5000"))}
     pos_deletion_restore(deletion=TransactionDeletion.objects.get())
-    tally, _ = assert_exact(project)
+    tally, channel_sales, _ = assert_exact(project)
     assert tally == {(None, "confirmed"): (3, Decimal("37.5000"))}
+    assert channel_sales == {(moment, "connecteam", "USD", "confirmed"): (3, Decimal("37.5000"))}
 
 
 def test_custobar_uploads_updating_moving_and_cancelling_sales(api, project):
@@ -135,22 +148,24 @@ def test_custobar_uploads_updating_moving_and_cancelling_sales(api, project):
     changed = [dict(row) for row in FIRST_EXAMPLE["sales"][:2]]
     changed[0].update(quantity=3, total=3600, sale_date="2017-12-02T09:00:00Z")  # another day, another line total
     assert upload(api, changed).status_code == 200
-    _, product_sales = assert_exact(project)
-    assert {values for key, values in product_sales.items() if key[1] == 1512205200} == {
+    _, _, product_sales = assert_exact(project)
+    moved = datetime.datetime(2017, 12, 2, 9, tzinfo=datetime.UTC)
+    assert {values for key, values in product_sales.items() if key[1] == moved} == {
         (1, Decimal("3.0000"), Decimal("36.0000")),  # custobar amounts are in cents
         (1, Decimal("2.0000"), Decimal("39.6000")),
     }
     assert upload(api, [{"sale_external_id": "1000", "sale_state": "CANCELLED"}]).status_code == 200
-    tally, product_sales = assert_exact(project)
+    tally, _, product_sales = assert_exact(project)
     assert {status for _, status in tally} == {"cancelled", "confirmed"}
-    assert [key[1] for key in product_sales] == [1512172800, 1512172800]  # sale 5000's two lines are left
+    sale_5000 = datetime.datetime(2017, 12, 2, tzinfo=datetime.UTC)
+    assert [key[1] for key in product_sales] == [sale_5000, sale_5000]  # its two lines are left
 
 
 def test_a_user_or_a_project_deleted(project, owner):
     gift = LineInput(quantity=Decimal(2), name="Gift", unit_price=Decimal("25.50"))
     sale_create(project=project, channel=Sale.Channel.NATIVE, user=owner, lines=[gift])
     get_user_model().objects.filter(pk=owner.pk).delete()
-    tally, _ = assert_exact(project)
+    tally, _, _ = assert_exact(project)
     assert tally == {(None, "pending"): (1, Decimal("51.0000"))}
     project_id = project.pk
     project.delete()  # its sales and lines go with it, in the same transaction as the rows they add
@@ -159,7 +174,7 @@ def test_a_user_or_a_project_deleted(project, owner):
 
 
 @pytest.mark.parametrize("time_zone", ["UTC", "Asia/Kathmandu", "America/St_Johns", "Australia/Eucla"])
-def test_top_products_cover_exactly_the_local_days_of_the_period(owner, make_product, time_zone):
+def test_dashboard_charts_cover_exactly_the_local_days_of_the_period(owner, make_product, time_zone):
     """+5:45, -3:30, +8:45: the period's local midnights fall on bucket boundaries in every zone."""
     project = project_create(slug="zoned", name="Zoned", owner=owner, time_zone=time_zone)
     laptop = make_product("Laptop", stock=20, price="100.00", target_project=project)
@@ -171,6 +186,10 @@ def test_top_products_cover_exactly_the_local_days_of_the_period(owner, make_pro
     assert_exact(project)
     (top,) = top_products_by_revenue(project=project, since=period.start, until=period.end)
     assert (top.name, top.quantity, top.revenue) == ("Laptop", Decimal(6), Decimal("600.0000"))
+    days = revenue_per_day(project=project, since=period.start, until=period.end)
+    assert [(day.day, day.revenue) for day in days] == [(period.days[0], 200), (period.days[-1], 400)]
+    counts = sales_count_per_status(project=project, since=period.start, until=period.end)
+    assert counts == {"pending": 2, "confirmed": 0, "cancelled": 0}
 
 
 def test_sells_totals_compact_the_tally_and_stay_exact(api, project, owner, make_product):
@@ -198,7 +217,7 @@ def test_rebuild_command_recomputes_rollups_from_the_ledger(project, owner, make
     ProductSales.objects.all().delete()
     call_command("rebuild_sales_rollups", stdout=io.StringIO())
     assert stored_rollups(project) == expected
-    assert SalesTally.objects.count() == ProductSales.objects.count() == 1
+    assert SalesTally.objects.count() == ChannelSales.objects.count() == ProductSales.objects.count() == 1
 
 
 @pytest.mark.postgres
@@ -220,7 +239,7 @@ def test_concurrent_sales_moves_and_reads_keep_the_rollups_exact(project, owner,
         return True
 
     assert race(16, work) == [True] * 16
-    tally, _ = assert_exact(project)
+    tally, _, _ = assert_exact(project)
     assert sum(count for count, _ in tally.values()) == 128
     body = keyed_client(project, issued_key).get("/sells?limit=1").json()
     assert body["totalSales"] == 128
