@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from apikeys.api.base import DialectView
 from sales.api.fields import NumberField, StrictCharField, StrictIntegerField, UTCDateTimeField
 from sales.models import Sale, SaleChannel, SaleStatus
-from sales.selectors import sale_get, sales_of_user, sales_with_lines, user_sales_totals
+from sales.selectors import sale_get, sales_of_user, sales_page_rows, sales_with_lines, user_sales_totals
 from sales.services import LineInput, sale_cancel, sale_confirm, sale_create
 from salesledger.errors import SELLS
 
@@ -60,7 +60,7 @@ class _LineSerializer(serializers.Serializer):
 
     def to_representation(self, line):
         data = super().to_representation(line)
-        if line.variant_id is None:
+        if data.get("variantId") is None:
             data.pop("variantId", None)
         return data
 
@@ -104,6 +104,11 @@ class Sell(_SellSerializer):
     createdAt = UTCDateTimeField(source="created_at")
     confirmedAt = UTCDateTimeField(source="confirmed_at", required=False)
     cancelledAt = UTCDateTimeField(source="cancelled_at", required=False)
+
+
+# What a Sell reads, for a list page read as rows (sales_page_rows) rather than model instances.
+SELL_FIELDS = ("id", "total", "status", "created_at", "confirmed_at", "cancelled_at")
+SELL_LINE_FIELDS = ("product_id", "product_name", "quantity", "unit_price", "variant_id", "line_total")
 
 
 class SellWithUser(Sell):
@@ -222,7 +227,9 @@ class SellsView(_SellsView):
         filters = {"status": query.get("status"), "created_from": query.get("from"), "created_to": query.get("to")}
         sales = sales_of_user(project=self.project, user=request.user, **filters)
         totals = user_sales_totals(project=self.project, user=request.user, **filters)
-        page = sales_with_lines(sales)[query["offset"] : query["offset"] + query["limit"]]
+        page = sales_page_rows(
+            sales, offset=query["offset"], limit=query["limit"], sale_fields=SELL_FIELDS, line_fields=SELL_LINE_FIELDS
+        )
         return Response(
             {
                 "sells": Sell(page, many=True).data,
