@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from apikeys.api.base import DialectView
-from sales.api.fields import NumberField, StrictCharField, StrictIntegerField, UTCDateTimeField
+from sales.api.fields import NumberField, RowSerializer, StrictCharField, StrictIntegerField, UTCDateTimeField
 from sales.models import Sale, SaleChannel, SaleStatus
 from sales.selectors import sale_get, sales_of_user, sales_page_rows, sales_with_lines, user_sales_totals
 from sales.services import LineInput, sale_cancel, sale_confirm, sale_create
@@ -55,7 +55,7 @@ class SellListQuery(serializers.Serializer):
 # Responses --------------------------------------------------------------------------------------
 
 
-class _LineSerializer(serializers.Serializer):
+class _LineSerializer(RowSerializer):
     """A sale line as the document shows it; `variantId` only on lines that have a variant."""
 
     def to_representation(self, line):
@@ -85,7 +85,7 @@ class SellProductDetail(SellProduct):
     image = serializers.CharField(source="product_image", help_text="The product's image when it was sold.")
 
 
-class _SellSerializer(serializers.Serializer):
+class _SellSerializer(RowSerializer):
     """A sale; `confirmedAt` / `cancelledAt` only once it has been confirmed / cancelled."""
 
     def to_representation(self, sale):
