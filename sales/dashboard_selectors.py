@@ -82,13 +82,18 @@ def _sales(*, project: Project, since: datetime.datetime | None, until, channel:
     return queryset.filter(channel=channel) if channel else queryset
 
 
-def _channel_sales(*, project: Project, since: datetime.datetime, until, channel: str | None) -> QuerySet:
-    """The period's rows of the trigger-kept ChannelSales rollup: an index-only range scan of its
-    15-minute buckets. `since` and `until` are local midnights, which fall on bucket boundaries in
-    every time zone in use (all UTC offsets are whole quarter hours)."""
-    rows = ChannelSales.objects.filter(project=project, bucket__gte=since)
+def _local_days(*, project: Project, since: datetime.datetime, until) -> dict:
+    """Filters on a rollup's `day` for the local days from midnight `since` to midnight `until`."""
+    days = {"day__gte": timezone.localtime(since, project.tzinfo).date()}
     if until is not None:
-        rows = rows.filter(bucket__lt=until)
+        days["day__lt"] = timezone.localtime(until, project.tzinfo).date()
+    return days
+
+
+def _channel_sales(*, project: Project, since: datetime.datetime, until, channel: str | None) -> QuerySet:
+    """The period's rows of the trigger-kept ChannelSales rollup (sales per local day): an index-only
+    range scan. `since` and `until` are the period's local midnights (`dashboard_period`)."""
+    rows = ChannelSales.objects.filter(project=project, **_local_days(project=project, since=since, until=until))
     return rows.filter(channel=channel) if channel else rows
 
 
@@ -99,7 +104,6 @@ def revenue_per_day(
     rows = (
         _channel_sales(project=project, since=since, until=until, channel=channel)
         .exclude(status=SaleStatus.CANCELLED)
-        .annotate(day=TruncDate("bucket", tzinfo=project.tzinfo))
         .values("day", "channel", "currency")
         .annotate(sold=Sum("sales"), revenue=Sum("revenue"))
         .filter(sold__gt=0)
@@ -137,9 +141,8 @@ def top_products_by_revenue(
     Read from the trigger-kept ProductSales rollup like `_channel_sales`, summed per product, then
     the names of the products kept.
     """
-    rows = ProductSales.objects.filter(project=project, currency=project.currency, bucket__gte=since)
-    if until is not None:
-        rows = rows.filter(bucket__lt=until)
+    days = _local_days(project=project, since=since, until=until)
+    rows = ProductSales.objects.filter(project=project, currency=project.currency, **days)
     if channel:
         rows = rows.filter(channel=channel)
     per_product = (

@@ -4,9 +4,13 @@ charts read these narrow rows instead of aggregating the sales and their lines.
 Database triggers (migration 0004, PostgreSQL and SQLite) write them on every change to a sale or a
 line, whichever code path or bulk `COPY` makes it, so no caller can forget them. The triggers only
 ever INSERT signed delta rows, never update a shared row: concurrent sales take no lock on them and
-cannot deadlock over them. A reader sums the rows of its key; `sales.services.sales_tally_compact`
+cannot deadlock over them. A reader sums the rows of its key; `sales.rollup_services.sales_tally_compact`
 folds a key's rows into one when they pile up. A bulk load that bypasses triggers
 (`session_replication_role = replica`) runs `manage.py rebuild_sales_rollups` afterwards.
+
+Days are the project's local days, computed by the triggers from its time zone; changing a
+project's time zone recomputes its rollups (another trigger), and a sale written meanwhile waits
+for that change to commit (its trigger share-locks the project's row) so it lands on the new days.
 
 Their foreign keys have no database constraint: the triggers write rows naming a project, user or
 product in the same transaction that deletes it (a cascade deleting sales, a user's sales set to
@@ -16,22 +20,14 @@ no user), and those rows, which sum to nothing, may outlive what they name.
 from django.conf import settings
 from django.db import models
 
-# The width of a ChannelSales or ProductSales time bucket, in seconds. Every UTC offset in use today is a whole number
-# of quarter hours, so a period from one local midnight to another is a whole number of buckets.
-BUCKET_SECONDS = 15 * 60
 
+class LocalDay(models.Func):
+    """The calendar day of a moment in a time zone (an IANA name): `sales_local_day(at, zone)`, the
+    function the triggers call. Migration 0004 creates it on PostgreSQL; `sales.apps` registers it on
+    every SQLite connection."""
 
-class Bucket(models.Func):
-    """The start of the time bucket holding a moment: the same value the triggers compute
-    (`sales_rollup_bucket` on PostgreSQL, the same floor of its epoch seconds written out on SQLite)."""
-
-    function = "sales_rollup_bucket"
-    output_field = models.DateTimeField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        seconds = "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
-        floor = f"{seconds} - (({seconds} %% {BUCKET_SECONDS}) + {BUCKET_SECONDS}) %% {BUCKET_SECONDS}"
-        return self.as_sql(compiler, connection, template=f"datetime({floor}, 'unixepoch')", **extra_context)
+    function = "sales_local_day"
+    output_field = models.DateField()
 
 
 UNCONSTRAINED = {"on_delete": models.DO_NOTHING, "db_constraint": False, "db_index": False}
@@ -54,11 +50,11 @@ class SalesTally(models.Model):
 
 
 class ChannelSales(models.Model):
-    """Signed deltas of the sales of one 15-minute bucket, channel, currency and status: how many and
-    their summed totals (the dashboard's revenue per day and sales per status)."""
+    """Signed deltas of the sales of one local day, channel, currency and status: how many and their
+    summed totals (the dashboard's revenue per day and sales per status)."""
 
     project = models.ForeignKey("apikeys.Project", related_name="+", **UNCONSTRAINED)
-    bucket = models.DateTimeField(help_text="The start of the 15 minutes.")
+    day = models.DateField(help_text="The sale's day in the project's time zone.")
     channel = models.CharField(max_length=20)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=20)
@@ -69,9 +65,9 @@ class ChannelSales(models.Model):
         verbose_name_plural = "channel sales"
         indexes = [
             models.Index(
-                fields=["project", "bucket"],
+                fields=["project", "day"],
                 include=["channel", "currency", "status", "sales", "revenue"],
-                name="sales_channelsales_bucket",
+                name="sales_channelsales_day",
             )
         ]
 
@@ -80,12 +76,12 @@ class ChannelSales(models.Model):
 
 
 class ProductSales(models.Model):
-    """Signed deltas of the lines of a product sold (in sales not cancelled) in one 15-minute bucket,
+    """Signed deltas of the lines of a product sold (in sales not cancelled) on one local day, in one
     channel and currency: how many lines, their quantity and their line totals."""
 
     project = models.ForeignKey("apikeys.Project", related_name="+", **UNCONSTRAINED)
     product = models.ForeignKey("inventory.Product", related_name="+", **UNCONSTRAINED)
-    bucket = models.DateTimeField(help_text="The start of the 15 minutes.")
+    day = models.DateField(help_text="The sale's day in the project's time zone.")
     channel = models.CharField(max_length=20)
     currency = models.CharField(max_length=3)
     lines = models.BigIntegerField()
@@ -97,9 +93,9 @@ class ProductSales(models.Model):
         indexes = [
             # The dashboard's top products: an index-only range scan of a project's period.
             models.Index(
-                fields=["project", "bucket"],
+                fields=["project", "day"],
                 include=["product", "channel", "currency", "lines", "quantity", "revenue"],
-                name="sales_productsales_bucket",
+                name="sales_productsales_day",
             )
         ]
 

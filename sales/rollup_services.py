@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet, Sum
 
 from sales.models import ChannelSales, ProductSales, Sale, SaleLine, SalesTally, SaleStatus
-from sales.rollup_models import Bucket
+from sales.rollup_models import LocalDay
 
 # pg_advisory_xact_lock's first key: the namespace of tally compaction locks (any constant int4).
 _COMPACT_LOCK_NAMESPACE = 0x7A11
@@ -66,10 +66,10 @@ def rollups_rebuild(*, project=None) -> None:
         _insert_select(
             ChannelSales,
             sales.order_by()
-            .annotate(bucket=Bucket("created_at"))
-            .values("project_id", "bucket", "channel", "currency", "status")
+            .annotate(day=LocalDay("created_at", "project__time_zone"))
+            .values("project_id", "day", "channel", "currency", "status")
             .annotate(sales=Count("id"), revenue=Sum("total")),
-            ["project_id", "bucket", "channel", "currency", "status", "sales", "revenue"],
+            ["project_id", "day", "channel", "currency", "status", "sales", "revenue"],
         )
         _insert_select(
             ProductSales,
@@ -77,11 +77,11 @@ def rollups_rebuild(*, project=None) -> None:
             .values("product_id")
             .annotate(
                 project_id=F("sale__project_id"),
-                bucket=Bucket("sale__created_at"),
+                day=LocalDay("sale__created_at", "sale__project__time_zone"),
                 channel=F("sale__channel"),
                 currency=F("sale__currency"),
             )
-            .values("project_id", "product_id", "bucket", "channel", "currency")
+            .values("project_id", "product_id", "day", "channel", "currency")
             .annotate(lines=Count("id"), quantity=Sum("quantity"), revenue=Sum("line_total")),
-            ["project_id", "product_id", "bucket", "channel", "currency", "lines", "quantity", "revenue"],
+            ["project_id", "product_id", "day", "channel", "currency", "lines", "quantity", "revenue"],
         )

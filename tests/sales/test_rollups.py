@@ -5,7 +5,6 @@ answers as aggregating the ledger; compaction and the rebuild command keep them 
 
 import datetime
 import io
-import math
 from decimal import Decimal
 
 import pytest
@@ -13,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 
+from apikeys.models import Project
 from apikeys.services import project_create
 from sales.dashboard_selectors import (
     dashboard_period,
@@ -48,19 +48,20 @@ def _nonzero(sums: dict) -> dict:
     return {key: tuple(v.quantize(CENT) for v in values) for key, values in sums.items() if any(values)}
 
 
-def bucket(moment: datetime.datetime) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(math.floor(moment.timestamp() / 900) * 900, datetime.UTC)
-
-
 def ledger_rollups(project) -> tuple[dict, dict, dict]:
     """The rollups computed in Python straight from the project's sales and lines."""
+    project.refresh_from_db()
+
+    def day(moment: datetime.datetime) -> datetime.date:
+        return moment.astimezone(project.tzinfo).date()
+
     tally, channel_sales, product_sales = {}, {}, {}
     for sale in Sale.objects.filter(project=project):
         _add(tally, (sale.user_id, sale.status), 1, sale.total)
-        _add(channel_sales, (bucket(sale.created_at), sale.channel, sale.currency, sale.status), 1, sale.total)
+        _add(channel_sales, (day(sale.created_at), sale.channel, sale.currency, sale.status), 1, sale.total)
     lines = SaleLine.objects.filter(sale__project=project, product__isnull=False).select_related("sale")
     for line in lines.exclude(sale__status=SaleStatus.CANCELLED):
-        key = (line.product_id, bucket(line.sale.created_at), line.sale.channel, line.sale.currency)
+        key = (line.product_id, day(line.sale.created_at), line.sale.channel, line.sale.currency)
         _add(product_sales, key, 1, line.quantity, line.line_total)
     return _nonzero(tally), _nonzero(channel_sales), _nonzero(product_sales)
 
@@ -71,9 +72,9 @@ def stored_rollups(project) -> tuple[dict, dict, dict]:
     for row in SalesTally.objects.filter(project=project):
         _add(tally, (row.user_id, row.status), row.sales, row.revenue)
     for row in ChannelSales.objects.filter(project=project):
-        _add(channel_sales, (row.bucket, row.channel, row.currency, row.status), row.sales, row.revenue)
+        _add(channel_sales, (row.day, row.channel, row.currency, row.status), row.sales, row.revenue)
     for row in ProductSales.objects.filter(project=project):
-        key = (row.product_id, row.bucket, row.channel, row.currency)
+        key = (row.product_id, row.day, row.channel, row.currency)
         _add(product_sales, key, row.lines, row.quantity, row.revenue)
     return _nonzero(tally), _nonzero(channel_sales), _nonzero(product_sales)
 
@@ -135,7 +136,7 @@ def test_connecteam_transactions_deleted_and_restored(project, owner):
     pos_deletion_restore(deletion=TransactionDeletion.objects.get())
     tally, channel_sales, _ = assert_exact(project)
     assert tally == {(None, "confirmed"): (3, Decimal("37.5000"))}
-    assert channel_sales == {(moment, "connecteam", "USD", "confirmed"): (3, Decimal("37.5000"))}
+    assert channel_sales == {(moment.date(), "connecteam", "USD", "confirmed"): (3, Decimal("37.5000"))}
 
 
 def test_custobar_uploads_updating_moving_and_cancelling_sales(api, project):
@@ -149,16 +150,16 @@ def test_custobar_uploads_updating_moving_and_cancelling_sales(api, project):
     changed[0].update(quantity=3, total=3600, sale_date="2017-12-02T09:00:00Z")  # another day, another line total
     assert upload(api, changed).status_code == 200
     _, _, product_sales = assert_exact(project)
-    moved = datetime.datetime(2017, 12, 2, 9, tzinfo=datetime.UTC)
-    assert {values for key, values in product_sales.items() if key[1] == moved} == {
-        (1, Decimal("3.0000"), Decimal("36.0000")),  # custobar amounts are in cents
-        (1, Decimal("2.0000"), Decimal("39.6000")),
-    }
+    moved = datetime.date(2017, 12, 2)  # sale 1000 moved to the day of sale 5000
+    assert {key[1] for key in product_sales} == {moved}
+    assert sum(values[0] for values in product_sales.values()) == 4  # lines: two of 1000, two of 5000
+    assert sum(values[2] for values in product_sales.values()) == sum(
+        line.line_total for line in SaleLine.objects.filter(sale__project=project)
+    )
     assert upload(api, [{"sale_external_id": "1000", "sale_state": "CANCELLED"}]).status_code == 200
     tally, _, product_sales = assert_exact(project)
     assert {status for _, status in tally} == {"cancelled", "confirmed"}
-    sale_5000 = datetime.datetime(2017, 12, 2, tzinfo=datetime.UTC)
-    assert [key[1] for key in product_sales] == [sale_5000, sale_5000]  # its two lines are left
+    assert sum(values[0] for values in product_sales.values()) == 2  # sale 5000's two lines are left
 
 
 def test_a_user_or_a_project_deleted(project, owner):
@@ -175,7 +176,7 @@ def test_a_user_or_a_project_deleted(project, owner):
 
 @pytest.mark.parametrize("time_zone", ["UTC", "Asia/Kathmandu", "America/St_Johns", "Australia/Eucla"])
 def test_dashboard_charts_cover_exactly_the_local_days_of_the_period(owner, make_product, time_zone):
-    """+5:45, -3:30, +8:45: the period's local midnights fall on bucket boundaries in every zone."""
+    """+5:45, -3:30, +8:45: a sale a second before or after a local midnight is on the right day."""
     project = project_create(slug="zoned", name="Zoned", owner=owner, time_zone=time_zone)
     laptop = make_product("Laptop", stock=20, price="100.00", target_project=project)
     now = datetime.datetime(2026, 11, 22, 12, tzinfo=datetime.UTC)
@@ -190,6 +191,19 @@ def test_dashboard_charts_cover_exactly_the_local_days_of_the_period(owner, make
     assert [(day.day, day.revenue) for day in days] == [(period.days[0], 200), (period.days[-1], 400)]
     counts = sales_count_per_status(project=project, since=period.start, until=period.end)
     assert counts == {"pending": 2, "confirmed": 0, "cancelled": 0}
+
+
+def test_a_time_zone_change_moves_the_sales_to_their_new_days(project, owner, make_product):
+    laptop = make_product("Laptop", stock=10, price="100.00")
+    late = datetime.datetime(2026, 3, 9, 23, 30, tzinfo=datetime.UTC)  # the 10th in Tokyo, the 9th in UTC
+    sell(project, owner, (laptop, 1), created_at=late)
+    _, channel_sales, product_sales = assert_exact(project)
+    assert {key[0] for key in channel_sales} == {key[1] for key in product_sales} == {datetime.date(2026, 3, 9)}
+
+    project.time_zone = "Asia/Tokyo"
+    project.save(update_fields=["time_zone"])
+    _, channel_sales, product_sales = assert_exact(project)
+    assert {key[0] for key in channel_sales} == {key[1] for key in product_sales} == {datetime.date(2026, 3, 10)}
 
 
 def test_sells_totals_compact_the_tally_and_stay_exact(api, project, owner, make_product):
@@ -246,3 +260,29 @@ def test_concurrent_sales_moves_and_reads_keep_the_rollups_exact(project, owner,
     assert Decimal(str(body["totalRevenue"])) == sum(
         (revenue for (_, status), (_, revenue) in tally.items() if status != "cancelled"), Decimal(0)
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_sales_written_while_the_time_zone_changes_land_on_the_new_days(project, owner, make_product):
+    """8 threads sell while one changes the project's time zone back and forth: every sale's day
+    is the one of the zone in force when it committed, so the rollups end exact."""
+    products = [make_product(f"Product {index}", stock=1000, price="3.00") for index in range(4)]
+    zones = ["Asia/Kathmandu", "America/St_Johns", "Pacific/Kiritimati", "UTC"]
+    moments = [datetime.datetime(2026, 3, 9, hour, 50, tzinfo=datetime.UTC) for hour in range(24)]
+
+    def work(index):
+        if index == 8:
+            for round_ in range(12):
+                Project.objects.filter(pk=project.pk).update(time_zone=zones[round_ % len(zones)])
+            return True
+        for round_ in range(10):
+            moment = moments[(index * 7 + round_) % 24]
+            sale = sell(project, owner, (products[(index + round_) % 4], 1), created_at=moment)
+            if round_ % 3 == 0:
+                sale_cancel(sale=sale)
+        return True
+
+    assert race(9, work) == [True] * 9
+    tally, _, _ = assert_exact(project)
+    assert sum(count for count, _ in tally.values()) == 80
