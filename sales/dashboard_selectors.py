@@ -9,8 +9,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import Rank, TruncDate
 from django.utils import timezone
 
 from apikeys.models import Project
@@ -145,16 +145,20 @@ def top_products_by_revenue(
     rows = ProductSales.objects.filter(project=project, currency=project.currency, **days)
     if channel:
         rows = rows.filter(channel=channel)
-    per_product = (
+    ranked = (
         rows.values("product_id")
         .annotate(sold_lines=Sum("lines"), quantity=Sum("quantity"), revenue=Sum("revenue"))
         .filter(sold_lines__gt=0)
+        # Ranked by revenue before any name is looked up: only the products that can make the list
+        # (those tied at its end included) get one, not every product sold in the period.
+        .annotate(place=Window(Rank(), order_by=F("revenue").desc()))
+        .filter(place__lte=limit)
         .annotate(name=Subquery(Product.objects.filter(pk=OuterRef("product_id")).order_by().values("name")))
-        .order_by("-revenue", "name")[:limit]
+        .order_by("-revenue")
     )
     return [
         ProductRevenue(product_id=row["product_id"], name=row["name"], quantity=row["quantity"], revenue=row["revenue"])
-        for row in per_product
+        for row in sorted(ranked, key=lambda row: (-row["revenue"], row["name"]))[:limit]
     ]
 
 
