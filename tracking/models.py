@@ -13,8 +13,15 @@ _PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
 
 
 def new_customer_public_id() -> str:
-    """`cus_` and 24 random alphanumerics: the id the track dialect shows for a customer."""
-    return "cus_" + "".join(secrets.choice(_PUBLIC_ID_ALPHABET) for _ in range(24))
+    """`cus_` and 24 random alphanumerics: the id the track dialect shows for a customer.
+
+    Drawn from one read of random bytes rather than one per character (a bulk import creates
+    thousands): each byte below 248, a multiple of 62, picks a character without bias.
+    """
+    characters: list[str] = []
+    while len(characters) < 24:
+        characters += [_PUBLIC_ID_ALPHABET[byte % 62] for byte in secrets.token_bytes(32) if byte < 248]
+    return "cus_" + "".join(characters[:24])
 
 
 class Customer(models.Model):
