@@ -14,7 +14,8 @@ for that change to commit (its trigger share-locks the project's row) so it land
 
 Their foreign keys have no database constraint: the triggers write rows naming a project, user or
 product in the same transaction that deletes it (a cascade deleting sales, a user's sales set to
-no user), and those rows, which sum to nothing, may outlive what they name.
+no user). A deleted project's rows are deleted with it (a trigger); a user's or a product's, which
+sum to nothing, may outlive them.
 """
 
 from django.conf import settings

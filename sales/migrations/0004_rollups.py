@@ -113,6 +113,14 @@ CREATE FUNCTION sales_rollups_project_zone() RETURNS trigger LANGUAGE plpgsql AS
   RETURN NULL;
 END $$;
 
+-- A deleted project's rows go with it (its sales, deleted first, have already netted them out).
+CREATE FUNCTION sales_rollups_project_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+  DELETE FROM sales_salestally WHERE project_id = OLD.id;
+  DELETE FROM sales_channelsales WHERE project_id = OLD.id;
+  DELETE FROM sales_productsales WHERE project_id = OLD.id;
+  RETURN NULL;
+END $$;
+
 CREATE TRIGGER sales_rollups_sale_insert AFTER INSERT ON sales_sale
   REFERENCING NEW TABLE AS new_sales FOR EACH STATEMENT EXECUTE FUNCTION sales_rollups_sale_insert();
 CREATE TRIGGER sales_rollups_sale_update AFTER UPDATE ON sales_sale
@@ -129,6 +137,8 @@ CREATE TRIGGER sales_rollups_line_delete AFTER DELETE ON sales_saleline
   REFERENCING OLD TABLE AS old_lines FOR EACH STATEMENT EXECUTE FUNCTION sales_rollups_line_delete();
 CREATE TRIGGER sales_rollups_project_zone AFTER UPDATE OF time_zone ON apikeys_project
   FOR EACH ROW WHEN (OLD.time_zone IS DISTINCT FROM NEW.time_zone) EXECUTE FUNCTION sales_rollups_project_zone();
+CREATE TRIGGER sales_rollups_project_delete AFTER DELETE ON apikeys_project
+  FOR EACH ROW EXECUTE FUNCTION sales_rollups_project_delete();
 
 INSERT INTO sales_salestally (project_id, user_id, status, sales, revenue)
 SELECT project_id, user_id, status, count(*), sum(total) FROM sales_sale GROUP BY 1, 2, 3;
@@ -138,7 +148,7 @@ SELECT project_id, user_id, status, count(*), sum(total) FROM sales_sale GROUP B
 _TRIGGERS = {
     "sales_sale": ("sales_rollups_sale_insert", "sales_rollups_sale_update", "sales_rollups_sale_delete"),
     "sales_saleline": ("sales_rollups_line_insert", "sales_rollups_line_update", "sales_rollups_line_delete"),
-    "apikeys_project": ("sales_rollups_project_zone",),
+    "apikeys_project": ("sales_rollups_project_zone", "sales_rollups_project_delete"),
 }
 POSTGRESQL_REVERSE = "\n".join(
     f"DROP TRIGGER {name} ON {table}; DROP FUNCTION {name}();" for table, names in _TRIGGERS.items() for name in names
@@ -237,6 +247,11 @@ SQLITE = [
     DELETE FROM sales_productsales WHERE project_id = NEW.id;
     {_day_rollups("s.project_id = NEW.id", "NEW.time_zone")}
     END""",
+    """CREATE TRIGGER sales_rollups_project_delete AFTER DELETE ON apikeys_project BEGIN
+    DELETE FROM sales_salestally WHERE project_id = OLD.id;
+    DELETE FROM sales_channelsales WHERE project_id = OLD.id;
+    DELETE FROM sales_productsales WHERE project_id = OLD.id;
+    END""",
     f"{_TALLY} SELECT project_id, user_id, status, count(*), sum(total) FROM sales_sale GROUP BY 1, 2, 3",
     *_day_rollups("1", "p.time_zone").strip().rstrip(";").split(";\n"),
 ]
@@ -244,6 +259,7 @@ SQLITE_REVERSE = [f"DROP TRIGGER {name}" for name in (
     "sales_rollups_sale_insert", "sales_rollups_tally_update", "sales_rollups_channel_update",
     "sales_rollups_products_update", "sales_rollups_sale_delete", "sales_rollups_line_insert",
     "sales_rollups_line_update", "sales_rollups_line_delete", "sales_rollups_project_zone",
+    "sales_rollups_project_delete",
 )]  # fmt: skip
 
 
