@@ -236,7 +236,7 @@ class Server:
     def __init__(self, database_url: str, port: int, log: Path):
         self.url = f"http://127.0.0.1:{port}"
         self.workers = 2 * (os.cpu_count() or 1)
-        env = {**database_env(database_url), "SALESLEDGER_BENCH_FLOOR": "1"}
+        env = {**database_env(database_url), "SALESLEDGER_BENCH_FLOOR": "1", "LOG_LEVEL": "ERROR"}
         command = [
             sys.executable, "-m", "gunicorn", "salesledger.wsgi", "--workers", str(self.workers),
             "--bind", f"127.0.0.1:{port}", "--error-logfile", str(log), "--log-level", "warning",
