@@ -13,9 +13,15 @@ from django.db import migrations, models
 # a time zone change (which recomputes the project's days) and its sales never interleave.
 #
 # PostgreSQL: statement triggers over transition tables, one signed row per key a statement
-# changed: the rows as they were count -1, as they are +1, and what did not move nets out.
+# changed: the rows as they were count -1, as they are +1, and what did not move nets out. The
+# projects to lock are gathered first (`= ANY(ARRAY(...))`, computed once) and then looked up by
+# primary key, whatever the number of projects.
 
 _NONE = "(SELECT * FROM {table} WHERE false)"  # an empty stand-in for the transition table an event lacks
+# A statement's rows meet the sales and lines they belong to by primary key, one index lookup each:
+# without statistics on the transition tables the planner would rather hash-join them against a
+# scan of every sale, which grows with the ledger while the statement does not.
+_BY_KEY = "SET enable_hashjoin = off SET enable_mergejoin = off"
 
 
 def _sale_function(name: str, old: str, new: str, *, lines: bool) -> str:
@@ -34,9 +40,10 @@ def _sale_function(name: str, old: str, new: str, *, lines: bool) -> str:
   GROUP BY 1, 2, 3, 4, 5
   HAVING sum(s.sign) <> 0 OR sum(s.sign * l.quantity) <> 0 OR sum(s.sign * l.line_total) <> 0;"""
     return f"""
-CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql {_BY_KEY} AS $$ BEGIN
   PERFORM 1 FROM apikeys_project
-  WHERE id IN (SELECT project_id FROM {old} AS o UNION SELECT project_id FROM {new} AS n) ORDER BY id FOR SHARE;
+  WHERE id = ANY(ARRAY(SELECT project_id FROM {old} AS o UNION SELECT project_id FROM {new} AS n))
+  ORDER BY id FOR SHARE;
   INSERT INTO sales_salestally (project_id, user_id, status, sales, revenue)
   SELECT project_id, user_id, status, sum(sales), sum(revenue) FROM (
     SELECT project_id, user_id, status, -1 AS sales, -total AS revenue FROM {old} AS o
@@ -60,10 +67,11 @@ END $$;"""
 def _line_function(name: str, old: str, new: str) -> str:
     """A trigger function over sale lines: `old` and `new` as for `_sale_function`."""
     return f"""
-CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-  PERFORM 1 FROM apikeys_project WHERE id IN (
-    SELECT project_id FROM sales_sale WHERE id IN (SELECT sale_id FROM {old} AS o UNION SELECT sale_id FROM {new} AS n)
-  ) ORDER BY id FOR SHARE;
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql {_BY_KEY} AS $$ BEGIN
+  PERFORM 1 FROM apikeys_project WHERE id = ANY(ARRAY(
+    SELECT DISTINCT s.project_id
+    FROM (SELECT sale_id FROM {old} AS o UNION SELECT sale_id FROM {new} AS n) AS l JOIN sales_sale s ON s.id = l.sale_id
+  )) ORDER BY id FOR SHARE;
   INSERT INTO sales_productsales (project_id, product_id, day, channel, currency, lines, quantity, revenue)
   SELECT s.project_id, l.product_id, sales_local_day(s.created_at, p.time_zone), s.channel, s.currency,
          sum(l.sign), sum(l.quantity), sum(l.line_total)
@@ -155,16 +163,8 @@ POSTGRESQL_REVERSE = "\n".join(
 ) + "\nDROP FUNCTION sales_local_day(timestamptz, text);"
 
 # SQLite: row triggers (it has no statement triggers), each writing the rows of one sale or line;
-# sales_local_day is registered on every connection by sales.apps.
-
-
-def _zone(sale: str) -> str:
-    return f"(SELECT time_zone FROM apikeys_project WHERE id = {sale}.project_id)"
-
-
-def _day(sale: str) -> str:
-    return f"sales_local_day({sale}.created_at, {_zone(sale)})"
-
+# sales_local_day is registered on every connection by sales.apps. Like PostgreSQL's, they read the
+# time zone through a join with the project, so they write nothing for a project already deleted.
 
 _TALLY = "INSERT INTO sales_salestally (project_id, user_id, status, sales, revenue)"
 _CHANNEL_SALES = "INSERT INTO sales_channelsales (project_id, day, channel, currency, status, sales, revenue)"
@@ -177,24 +177,30 @@ def _tally_row(sign: str, sale: str) -> str:
     return f"({sale}.project_id, {sale}.user_id, {sale}.status, {sign}1, {sign}{sale}.total)"
 
 
-def _channel_row(sign: str, sale: str) -> str:
-    return f"({sale}.project_id, {_day(sale)}, {sale}.channel, {sale}.currency, {sale}.status, {sign}1, {sign}{sale}.total)"
+def _sale_day(sign: str, sale: str) -> str:
+    """The channel-sales row of sale row `sale` (OLD or NEW), signed."""
+    return f"""{_CHANNEL_SALES}
+    SELECT {sale}.project_id, sales_local_day({sale}.created_at, p.time_zone), {sale}.channel, {sale}.currency,
+           {sale}.status, {sign}1, {sign}{sale}.total
+    FROM apikeys_project p WHERE p.id = {sale}.project_id"""
 
 
 def _lines_of_sale(sign: str, sale: str) -> str:
     """The product-sales rows of sale row `sale`'s lines, signed (none if it is cancelled)."""
     return f"""{_PRODUCT_SALES}
-    SELECT {sale}.project_id, l.product_id, {_day(sale)}, {sale}.channel, {sale}.currency,
-           {sign}1, {sign}l.quantity, {sign}l.line_total
-    FROM sales_saleline l WHERE l.sale_id = {sale}.id AND l.product_id IS NOT NULL AND {sale}.status <> 'cancelled'"""
+    SELECT {sale}.project_id, l.product_id, sales_local_day({sale}.created_at, p.time_zone), {sale}.channel,
+           {sale}.currency, {sign}1, {sign}l.quantity, {sign}l.line_total
+    FROM sales_saleline l JOIN apikeys_project p ON p.id = {sale}.project_id
+    WHERE l.sale_id = {sale}.id AND l.product_id IS NOT NULL AND {sale}.status <> 'cancelled'"""
 
 
 def _line_of_sale(sign: str, line: str) -> str:
     """The product-sales row of line row `line`, under its sale as it is, signed."""
     return f"""{_PRODUCT_SALES}
-    SELECT s.project_id, {line}.product_id, {_day("s")}, s.channel, s.currency,
+    SELECT s.project_id, {line}.product_id, sales_local_day(s.created_at, p.time_zone), s.channel, s.currency,
            {sign}1, {sign}{line}.quantity, {sign}{line}.line_total
-    FROM sales_sale s WHERE s.id = {line}.sale_id AND {line}.product_id IS NOT NULL AND s.status <> 'cancelled'"""
+    FROM sales_sale s JOIN apikeys_project p ON p.id = s.project_id
+    WHERE s.id = {line}.sale_id AND {line}.product_id IS NOT NULL AND s.status <> 'cancelled'"""
 
 
 _SALE_MOVED = """OLD.project_id IS NOT NEW.project_id OR OLD.created_at IS NOT NEW.created_at
@@ -203,7 +209,7 @@ _SALE_MOVED = """OLD.project_id IS NOT NEW.project_id OR OLD.created_at IS NOT N
 SQLITE = [
     f"""CREATE TRIGGER sales_rollups_sale_insert AFTER INSERT ON sales_sale BEGIN
     {_TALLY} VALUES {_tally_row("", "NEW")};
-    {_CHANNEL_SALES} VALUES {_channel_row("", "NEW")};
+    {_sale_day("", "NEW")};
     END""",
     f"""CREATE TRIGGER sales_rollups_tally_update AFTER UPDATE ON sales_sale
     WHEN OLD.project_id IS NOT NEW.project_id OR OLD.user_id IS NOT NEW.user_id
@@ -214,7 +220,8 @@ SQLITE = [
     f"""CREATE TRIGGER sales_rollups_channel_update AFTER UPDATE ON sales_sale
     WHEN {_SALE_MOVED} OR OLD.status IS NOT NEW.status OR OLD.total IS NOT NEW.total
     BEGIN
-    {_CHANNEL_SALES} VALUES {_channel_row("-", "OLD")}, {_channel_row("", "NEW")};
+    {_sale_day("-", "OLD")};
+    {_sale_day("", "NEW")};
     END""",
     f"""CREATE TRIGGER sales_rollups_products_update AFTER UPDATE ON sales_sale
     WHEN {_SALE_MOVED} OR (OLD.status = 'cancelled') IS NOT (NEW.status = 'cancelled')
@@ -224,7 +231,7 @@ SQLITE = [
     END""",
     f"""CREATE TRIGGER sales_rollups_sale_delete AFTER DELETE ON sales_sale BEGIN
     {_TALLY} VALUES {_tally_row("-", "OLD")};
-    {_CHANNEL_SALES} VALUES {_channel_row("-", "OLD")};
+    {_sale_day("-", "OLD")};
     {_lines_of_sale("-", "OLD")};
     END""",
     f"""CREATE TRIGGER sales_rollups_line_insert AFTER INSERT ON sales_saleline BEGIN
