@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet, Sum
 
+from apikeys.models import Project
 from sales.models import ChannelSales, ProductSales, Sale, SaleLine, SalesTally, SaleStatus
 from sales.rollup_models import LocalDay
 
@@ -33,7 +34,10 @@ def sales_tally_compact(*, project_id: int, user_id: int | None) -> None:
         for row in rows:
             sums[row.status][0] += row.sales
             sums[row.status][1] += row.revenue
-        SalesTally.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        deleted, _ = SalesTally.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        if deleted != len(rows):  # a rebuild or the project's deletion took some: its sums are not ours to add
+            transaction.set_rollback(True)
+            return
         SalesTally.objects.bulk_create(
             SalesTally(project_id=project_id, user_id=user_id, status=status, sales=sales, revenue=revenue)
             for status, (sales, revenue) in sums.items()
@@ -50,10 +54,15 @@ def _insert_select(model, queryset: QuerySet, columns: list[str]) -> None:
 
 
 def rollups_rebuild(*, project=None) -> None:
-    """Recompute the rollups of `project` (None: every project) from the sales and lines as they are."""
+    """Recompute the rollups of `project` (None: every project) from the sales and lines as they are.
+    Safe while sales are written: they wait for it."""
     sales = Sale.objects.all() if project is None else Sale.objects.filter(project=project)
     lines = SaleLine.objects.filter(sale__in=sales, product__isnull=False).exclude(sale__status=SaleStatus.CANCELLED)
     with transaction.atomic():
+        # The projects' rows locked first: the triggers share-lock them, so no sale is written
+        # between the delete and the recompute below (it waits, then adds its delta on top).
+        projects = Project.objects.all() if project is None else Project.objects.filter(pk=project.pk)
+        list(projects.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
         for model in (SalesTally, ChannelSales, ProductSales):
             (model.objects.all() if project is None else model.objects.filter(project=project)).delete()
         _insert_select(

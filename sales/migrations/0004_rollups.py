@@ -8,9 +8,12 @@ from django.db import migrations, models
 # sales/rollup_models.py). They only INSERT signed deltas, and each keeps: tally and channel sales =
 # the sales as they are now; product sales = the lines as they are now, under their sale as it is
 # now, for sales not cancelled; days in the project's time zone as it is now (sales_local_day).
-# Lines are written after their sale and deleted before it (or with it gone first: each delete
-# trigger subtracts only what the other has not). A statement share-locks its sales' projects, so
-# a time zone change (which recomputes the project's days) and its sales never interleave.
+# Lines may be written before or after their sale and deleted before or after it: whichever comes
+# second counts (or subtracts) what the first could not. One query must not write both tables (a
+# writable CTE, a database-level ON DELETE CASCADE). A statement share-locks its sales' projects,
+# so a time zone change (which recomputes the project's days) and its sales never interleave, and
+# a line statement share-locks its sales, so a concurrent cancel or move waits or is waited for.
+# TRUNCATE fires no row triggers: run rebuild_sales_rollups after one.
 #
 # PostgreSQL: statement triggers over transition tables, one signed row per key a statement
 # changed: the rows as they were count -1, as they are +1, and what did not move nets out. The
@@ -24,7 +27,7 @@ _NONE = "(SELECT * FROM {table} WHERE false)"  # an empty stand-in for the trans
 _BY_KEY = "SET enable_hashjoin = off SET enable_mergejoin = off"
 
 
-def _sale_function(name: str, old: str, new: str, *, lines: bool) -> str:
+def _sale_function(name: str, old: str, new: str) -> str:
     """A trigger function over sales: `old` and `new` name the transition tables (or empty stand-ins)."""
     products = f"""
   INSERT INTO sales_productsales (project_id, product_id, day, channel, currency, lines, quantity, revenue)
@@ -59,7 +62,7 @@ CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql {_BY_KEY} AS $$ BEGIN
     UNION ALL
     SELECT project_id, created_at, channel, currency, status, 1, total FROM {new} AS n
   ) AS s JOIN apikeys_project p ON p.id = s.project_id
-  GROUP BY 1, 2, 3, 4, 5 HAVING sum(s.sales) <> 0 OR sum(s.revenue) <> 0;{products if lines else ""}
+  GROUP BY 1, 2, 3, 4, 5 HAVING sum(s.sales) <> 0 OR sum(s.revenue) <> 0;{products}
   RETURN NULL;
 END $$;"""
 
@@ -72,6 +75,10 @@ CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql {_BY_KEY} AS $$ BEGIN
     SELECT DISTINCT s.project_id
     FROM (SELECT sale_id FROM {old} AS o UNION SELECT sale_id FROM {new} AS n) AS l JOIN sales_sale s ON s.id = l.sale_id
   )) ORDER BY id FOR SHARE;
+  -- A concurrent change of these sales (a cancel, a new date) waits, or is waited for, so the lines
+  -- are counted under each sale as it is when this commits.
+  PERFORM 1 FROM sales_sale
+  WHERE id = ANY(ARRAY(SELECT sale_id FROM {old} AS o UNION SELECT sale_id FROM {new} AS n)) ORDER BY id FOR SHARE;
   INSERT INTO sales_productsales (project_id, product_id, day, channel, currency, lines, quantity, revenue)
   SELECT s.project_id, l.product_id, sales_local_day(s.created_at, p.time_zone), s.channel, s.currency,
          sum(l.sign), sum(l.quantity), sum(l.line_total)
@@ -106,15 +113,19 @@ GROUP BY 1, 2, 3, 4, 5;"""
 POSTGRESQL = f"""
 CREATE FUNCTION sales_local_day(at timestamptz, zone text) RETURNS date
 LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT (at AT TIME ZONE zone)::date $$;
-{_sale_function("sales_rollups_sale_insert", _NONE.format(table="new_sales"), "new_sales", lines=False)}
-{_sale_function("sales_rollups_sale_update", "old_sales", "new_sales", lines=True)}
-{_sale_function("sales_rollups_sale_delete", "old_sales", _NONE.format(table="old_sales"), lines=True)}
+{_sale_function("sales_rollups_sale_insert", _NONE.format(table="new_sales"), "new_sales")}
+{_sale_function("sales_rollups_sale_update", "old_sales", "new_sales")}
+{_sale_function("sales_rollups_sale_delete", "old_sales", _NONE.format(table="old_sales"))}
 {_line_function("sales_rollups_line_insert", _NONE.format(table="new_lines"), "new_lines")}
 {_line_function("sales_rollups_line_update", "old_lines", "new_lines")}
 {_line_function("sales_rollups_line_delete", "old_lines", _NONE.format(table="old_lines"))}
 
 -- A project's new time zone moves its sales to other days: recompute its day rollups.
 CREATE FUNCTION sales_rollups_project_zone() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+  -- Its recompute must see the sales that committed while the change waited for their locks.
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'change a project''s time zone in a READ COMMITTED transaction';
+  END IF;
   DELETE FROM sales_channelsales WHERE project_id = NEW.id;
   DELETE FROM sales_productsales WHERE project_id = NEW.id;
   {_day_rollups("s.project_id = NEW.id", "NEW.time_zone")}
@@ -210,6 +221,7 @@ SQLITE = [
     f"""CREATE TRIGGER sales_rollups_sale_insert AFTER INSERT ON sales_sale BEGIN
     {_TALLY} VALUES {_tally_row("", "NEW")};
     {_sale_day("", "NEW")};
+    {_lines_of_sale("", "NEW")};
     END""",
     f"""CREATE TRIGGER sales_rollups_tally_update AFTER UPDATE ON sales_sale
     WHEN OLD.project_id IS NOT NEW.project_id OR OLD.user_id IS NOT NEW.user_id

@@ -5,12 +5,16 @@ answers as aggregating the ledger; compaction and the rebuild command keep them 
 
 import datetime
 import io
+import threading
+import time
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from apikeys.models import Project
 from apikeys.services import project_create
@@ -162,6 +166,18 @@ def test_custobar_uploads_updating_moving_and_cancelling_sales(api, project):
     assert sum(values[0] for values in product_sales.values()) == 2  # sale 5000's two lines are left
 
 
+def test_lines_written_before_their_sale_are_counted(project, owner, make_product):
+    """Foreign keys are checked at commit, so a loader may write lines first: the sale's trigger counts them."""
+    laptop = make_product("Laptop", stock=10, price="100.00")
+    sale_id = uuid.uuid4()
+    with transaction.atomic():
+        SaleLine.objects.create(sale_id=sale_id, product=laptop, product_name="Laptop", quantity=2,
+                                unit_price=Decimal(100), line_total=Decimal(200))  # fmt: skip
+        Sale.objects.create(id=sale_id, project=project, channel="native", currency="USD", total=Decimal(200))
+    _, _, product_sales = assert_exact(project)
+    assert list(product_sales.values()) == [(1, Decimal(2), Decimal(200))]
+
+
 def test_a_user_or_a_project_deleted(project, owner):
     gift = LineInput(quantity=Decimal(2), name="Gift", unit_price=Decimal("25.50"))
     sale_create(project=project, channel=Sale.Channel.NATIVE, user=owner, lines=[gift])
@@ -287,3 +303,37 @@ def test_sales_written_while_the_time_zone_changes_land_on_the_new_days(project,
     assert race(9, work) == [True] * 9
     tally, _, _ = assert_exact(project)
     assert sum(count for count, _ in tally.values()) == 80
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_line_added_while_its_sale_is_cancelled_is_not_counted(project, owner, make_product):
+    """The line's trigger waits for the cancel to commit (it share-locks the sale), then sees it cancelled."""
+    laptop = make_product("Laptop", stock=10, price="100.00")
+    sale = sell(project, owner, (laptop, 1), deduct_stock=False)
+    cancelling = threading.Barrier(2)
+
+    def work(index):
+        if index == 0:
+            with transaction.atomic():
+                Sale.objects.filter(pk=sale.pk).update(status="cancelled", cancelled_at=timezone.now())
+                cancelling.wait()
+                time.sleep(0.5)  # the line is inserted meanwhile
+        else:
+            cancelling.wait()
+            SaleLine.objects.create(sale_id=sale.pk, product=laptop, product_name="Laptop", quantity=1,
+                                    unit_price=Decimal(100), line_total=Decimal(100), position=1)  # fmt: skip
+        return True
+
+    assert race(2, work) == [True, True]
+    _, _, product_sales = assert_exact(project)
+    assert product_sales == {}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_time_zone_change_needs_read_committed(project):
+    with pytest.raises(DatabaseError, match="READ COMMITTED"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        Project.objects.filter(pk=project.pk).update(time_zone="Asia/Tokyo")
