@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -249,6 +249,10 @@ def test_rebuild_command_recomputes_rollups_from_the_ledger(project, owner, make
     call_command("rebuild_sales_rollups", stdout=io.StringIO())
     assert stored_rollups(project) == expected
     assert SalesTally.objects.count() == ChannelSales.objects.count() == ProductSales.objects.count() == 1
+    call_command("rebuild_sales_rollups", "--project", project.slug, stdout=io.StringIO())
+    assert stored_rollups(project) == expected
+    with pytest.raises(CommandError, match="No project with slug 'nope'"):
+        call_command("rebuild_sales_rollups", "--project", "nope")
 
 
 @pytest.mark.postgres

@@ -3,8 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from apikeys.models import APIKey, Project
+from apikeys.models import APIKey
 from apikeys.services import api_key_create
+from salesledger.commands import project_by_slug
 
 
 class Command(BaseCommand):
@@ -20,9 +21,7 @@ class Command(BaseCommand):
             APIKey._meta.get_field("name").clean(options["name"], None)
         except ValidationError as error:
             raise CommandError(f"--name: {' '.join(error.messages)}") from error
-        project = Project.objects.filter(slug=options["slug"]).first()
-        if project is None:
-            raise CommandError(f"No project with slug '{options['slug']}'.")
+        project = project_by_slug(options["slug"])
         owners = project.owners.order_by("pk")
         user = owners.filter(username=options["user"]).first() if options["user"] else owners.first()
         if user is None:

@@ -13,8 +13,8 @@ import ijson
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apikeys.models import Project
 from sales.upload_services import LIST_FIELDS, ParsedRows, UploadInvalid, sale_rows_parse, sales_upload_parsed
+from salesledger.commands import project_by_slug
 
 COUNTS = (
     "rows", "transactions_created", "transactions_updated", "transactions_unchanged",
@@ -133,9 +133,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         path, slug, skip = options["file"], options["project"], options["skip"]
-        project = Project.objects.filter(slug=slug).first()
-        if project is None:
-            raise CommandError(f"No project with slug '{slug}'.")
+        project = project_by_slug(slug)
         file_format = options["format"] or FORMATS.get(os.path.splitext(path)[1].lower())
         if file_format is None:
             raise CommandError(f"Can't tell the format of {path}: pass --format json, jsonl or csv.")
