@@ -88,17 +88,19 @@ def sales_totals(queryset: QuerySet[Sale]) -> SalesTotals:
 def user_sales_totals(*, project, user, status: str | None = None, created_from=None, created_to=None) -> SalesTotals:
     """The totals of `sales_of_user` with the same filters. Without a time range they are the sums of
     the user's few tally rows (exact, kept by the database), whatever the number of sales; with one,
-    an aggregate over the range of the (project, user, created_at) index."""
+    an aggregate over the range of the (project, user, created_at) index.
+
+    Upkeep, not a change of any figure: when the user's tally has grown past TALLY_COMPACT_ROWS delta
+    rows, this read folds them (`sales_tally_compact`), so the next read stays a few rows."""
     if created_from is not None or created_to is not None:
         return sales_totals(
             sales_of_user(project=project, user=user, status=status, created_from=created_from, created_to=created_to)
         )
-    tally = SalesTally.objects.filter(project=project, user=user)
-    totals = tally.filter(status=status) if status else tally
-    sums = totals.aggregate(
-        count=Coalesce(Sum("sales"), 0),
-        revenue=Coalesce(Sum("revenue", filter=~Q(status=SaleStatus.CANCELLED)), Decimal(0)),
-        rows=Count("id"),
+    counted = Q(status=status) if status else Q()
+    sums = SalesTally.objects.filter(project=project, user=user).aggregate(
+        count=Coalesce(Sum("sales", filter=counted), 0),
+        revenue=Coalesce(Sum("revenue", filter=counted & ~Q(status=SaleStatus.CANCELLED)), Decimal(0)),
+        rows=Count("id"),  # all the user's rows, whatever the status asked for
     )
     if sums["rows"] > TALLY_COMPACT_ROWS:
         sales_tally_compact(project_id=project.pk, user_id=user.pk)

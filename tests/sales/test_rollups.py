@@ -231,12 +231,12 @@ def test_sells_totals_compact_the_tally_and_stay_exact(api, project, owner, make
     assert SalesTally.objects.filter(project=project).count() > TALLY_COMPACT_ROWS
     expected = {"totalSales": TALLY_COMPACT_ROWS + 5, "totalRevenue": 2 * (TALLY_COMPACT_ROWS - 5)}
 
-    body = api.get("/sells?limit=1").json()
-    assert {key: body[key] for key in expected} == expected
+    cancelled = api.get("/sells?status=cancelled&limit=1").json()  # a filtered read folds every status
+    assert (cancelled["totalSales"], cancelled["totalRevenue"]) == (10, 0)
     assert SalesTally.objects.filter(project=project).count() == 2  # one row per status
     body = api.get("/sells?limit=1").json()
     assert {key: body[key] for key in expected} == expected
-    assert api.get("/sells?status=cancelled&limit=1").json()["totalSales"] == 10
+    assert api.get("/sells?status=pending&limit=1").json()["totalSales"] == TALLY_COMPACT_ROWS - 5
     assert_exact(project)
 
 
