@@ -15,29 +15,32 @@ from sales.rollup_models import LocalDay
 _COMPACT_LOCK_NAMESPACE = 0x7A11
 
 
-def sales_tally_compact(*, project_id: int, user_id: int | None) -> None:
+def sales_tally_compact(*, project_id: int, user_id: int) -> None:
     """Replace a (project, user)'s tally rows with one row per status holding their sums.
 
-    Only compactions delete tally rows, and one runs at a time per (project, user): another one
-    already running makes this one return at once, so a busy key never queues readers behind it.
-    Rows the triggers add meanwhile are not read and stay as they are.
+    One statement deletes the rows and returns what it deleted, and exactly that is added back, so
+    rows the triggers insert meanwhile stay as they are, and any number of rows costs the same three
+    statements. One compaction runs at a time per (project, user): another one already running makes
+    this one return at once. It share-locks the project like the triggers, so a rebuild or the
+    project's deletion waits for it or is waited for.
     """
-    with transaction.atomic():
+    with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                key = (project_id * 1_000_003 + (user_id or 0)) % 2**31
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_COMPACT_LOCK_NAMESPACE, key])
-                if not cursor.fetchone()[0]:
-                    return
-        rows = list(SalesTally.objects.filter(project_id=project_id, user_id=user_id))
+            key = (project_id * 1_000_003 + user_id) % 2**31
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_COMPACT_LOCK_NAMESPACE, key])
+            if not cursor.fetchone()[0]:
+                return
+            cursor.execute("SELECT 1 FROM apikeys_project WHERE id = %s FOR SHARE", [project_id])
+            if cursor.fetchone() is None:
+                return
+        cursor.execute(
+            "DELETE FROM sales_salestally WHERE project_id = %s AND user_id = %s RETURNING status, sales, revenue",
+            [project_id, user_id],
+        )
         sums = defaultdict(lambda: [0, Decimal(0)])
-        for row in rows:
-            sums[row.status][0] += row.sales
-            sums[row.status][1] += row.revenue
-        deleted, _ = SalesTally.objects.filter(pk__in=[row.pk for row in rows]).delete()
-        if deleted != len(rows):  # a rebuild or the project's deletion took some: its sums are not ours to add
-            transaction.set_rollback(True)
-            return
+        for status, sales, revenue in cursor.fetchall():
+            sums[status][0] += sales
+            sums[status][1] += Decimal(str(revenue))  # SQLite returns a float
         SalesTally.objects.bulk_create(
             SalesTally(project_id=project_id, user_id=user_id, status=status, sales=sales, revenue=revenue)
             for status, (sales, revenue) in sums.items()

@@ -240,6 +240,20 @@ def test_sells_totals_compact_the_tally_and_stay_exact(api, project, owner, make
     assert_exact(project)
 
 
+def test_a_tally_of_80000_rows_is_folded_in_one_read(api, project, owner, make_product):
+    """A user who writes much and never reads: 80,000 delta rows fold into one in a single read."""
+    mouse = make_product("Mouse", stock=10, price="2.00")
+    sell(project, owner, (mouse, 1))
+    pairs = (SalesTally(project=project, user=owner, status="pending", sales=sign, revenue=sign * 2)
+             for _ in range(40_000) for sign in (1, -1))  # fmt: skip
+    SalesTally.objects.bulk_create(pairs, batch_size=5_000)
+
+    body = api.get("/sells?limit=1").json()
+    assert (body["totalSales"], body["totalRevenue"]) == (1, 2)
+    assert SalesTally.objects.filter(project=project).count() == 1
+    assert_exact(project)
+
+
 def test_rebuild_command_recomputes_rollups_from_the_ledger(project, owner, make_product):
     mouse = make_product("Mouse", stock=10, price="25.50")
     sell(project, owner, (mouse, 2))
