@@ -3,6 +3,7 @@
 import logging
 import time
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from apikeys.limits import client_address
@@ -37,18 +38,22 @@ class RequestLogMiddleware:
         api_key = getattr(request, "auth", None)
         api_key = api_key if isinstance(api_key, APIKey) else None
         request_id = getattr(request, "request_id", "")
-        request_log_write(
-            created_at=started_at,
-            api_key=api_key,
-            project_id=api_key.project_id if api_key else None,
-            method=request.method[:10],
-            path=request.path[:500],
-            status_code=response.status_code,
-            duration_ms=duration_ms,
-            request_id=request_id,
-            client_address=client_address(request),
-            error=error_text(response),
-        )
+        try:
+            request_log_write(
+                created_at=started_at,
+                api_key=api_key,
+                project_id=api_key.project_id if api_key else None,
+                method=request.method[:10],
+                path=request.path[:500],
+                status_code=response.status_code,
+                duration_ms=duration_ms,
+                request_id=request_id,
+                client_address=client_address(request),
+                error=error_text(response),
+            )
+        except DatabaseError:
+            # The answer stands (a write it reports has committed): a log row is never worth an error.
+            logger.exception("Could not write the request log row of %s %s", request.method, request.path)
         logger.info(
             "%s %s %s %dms request_id=%s key=%s",
             request.method, request.path, response.status_code, duration_ms, request_id,

@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+from contextlib import ExitStack
 
 from django.db import DataError
 from django.http import Http404, HttpResponse
@@ -15,7 +16,7 @@ from apikeys.services import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     idempotency_claim,
-    idempotency_complete,
+    idempotency_phase,
     idempotency_release,
 )
 from salesledger.errors import NATIVE, Dialect, make_exception_handler
@@ -58,11 +59,14 @@ class GateMixin:
 
     - failed authentication counted per client address; past the limit, 429 instead of 401;
     - the key's rate limit (the project's `rate_limit` per minute), `X-RateLimit-*` on every answer;
-    - `Idempotency-Key` on writes: claim, run once, store the answer, replay it.
+    - `Idempotency-Key` on writes: claim, run once, store the answer, replay it. The handler runs in
+      one transaction with the stored answer (`idempotency_phase`): both commit, or neither does.
     """
 
     rate_window: limits.Window | None = None
     idempotency_record = None
+    idempotency_phase: ExitStack | None = None
+    idempotency_store = None
 
     def perform_authentication(self, request):
         try:
@@ -124,6 +128,13 @@ class GateMixin:
         if not claimed:
             raise Replay(record)
         self.idempotency_record = record
+        phase = ExitStack()
+        try:
+            self.idempotency_store = phase.enter_context(idempotency_phase(record=record))
+        except IdempotencyKeyInFlight as error:
+            self.idempotency_record = None  # Another request holds it now: not ours to release.
+            raise GateRefusal(error.status_code, error.message, wait=1) from None
+        self.idempotency_phase = phase
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):
@@ -142,6 +153,7 @@ class GateMixin:
         return super().handle_exception(exc)
 
     def raise_uncaught_exception(self, exc):
+        self._end_phase(exc)
         self._release_claim()
         super().raise_uncaught_exception(exc)
 
@@ -151,19 +163,23 @@ class GateMixin:
             response["X-RateLimit-Limit"] = str(self.rate_window.limit)
             response["X-RateLimit-Remaining"] = str(self.rate_window.remaining)
             response["X-RateLimit-Reset"] = str(self.rate_window.reset)
-        if self.idempotency_record is not None:
-            # Errors are never stored: a failed request wrote nothing, so a retry with the key runs again.
-            if response.status_code >= 400:
-                self._release_claim()
-            else:
+        if self.idempotency_phase is not None:
+            # Errors are never stored: leaving the phase without storing rolls the request's writes back,
+            # and the claim is released so that a retry with the key runs again.
+            if response.status_code < 400:
                 if hasattr(response, "render"):
                     response.render()
-                idempotency_complete(
-                    record=self.idempotency_record, status_code=response.status_code,
-                    content_type=response.get("Content-Type", ""), body=response.content, now=timezone.now(),
-                )  # fmt: skip
+                self.idempotency_store(response.status_code, response.get("Content-Type", ""), response.content)
                 self.idempotency_record = None
+            self._end_phase()
+            self._release_claim()
         return response
+
+    def _end_phase(self, exc: BaseException | None = None):
+        """Leave the transaction of `idempotency_phase`: commit what it stored, or roll back on `exc`."""
+        phase, self.idempotency_phase = self.idempotency_phase, None
+        if phase is not None:
+            phase.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
 
     def _release_claim(self):
         if self.idempotency_record is not None:

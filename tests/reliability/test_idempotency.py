@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from apikeys.models import APIKey, IdempotencyKey
 from apikeys.services import IDEMPOTENCY_CLAIM_TIMEOUT, IDEMPOTENCY_TTL
-from tests.concurrency import race
+from tests.concurrency import held_claim, race
 from tests.conftest import keyed_client
 from tests.factories import issue_key
 from tests.reliability.shapes import DIALECTS, expected_error
@@ -62,29 +63,40 @@ def test_same_key_other_method_or_path_is_422(api):
     assert keys_named("first") == 1
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_same_key_while_the_first_still_runs_is_409(api, project, dialect):
-    # The first request's claim, as its worker holds it mid-request: same fingerprint, not completed.
     first = post(api, dialect, {"name": "slow"}, key="probe")
-    record = IdempotencyKey.objects.get(key="probe")
-    IdempotencyKey.objects.create(
-        project=project, key="running", fingerprint=record.fingerprint, method="POST", path=record.path,
-        claimed_at=timezone.now(), expires_at=timezone.now() + IDEMPOTENCY_TTL,
-    )  # fmt: skip
     assert first.status_code == 201
-
-    response = post(api, dialect, {"name": "slow"}, key="running")
+    with held_claim(project=project, key="running", like=IdempotencyKey.objects.get(key="probe")):
+        response = post(api, dialect, {"name": "slow"}, key="running")
     assert response.status_code == 409
     assert response["Retry-After"] == "1"
     assert response.json() == expected_error(DIALECT_PATHS[dialect][1], 409, IN_FLIGHT)
     assert keys_named("slow") == 1
 
 
-def test_a_claim_left_by_a_crashed_worker_is_taken_over_after_the_timeout(api, project, time_machine):
+def crashed_claim(key):
+    """As if the worker had died mid-request: the claim is there, the answer never came, no one holds it."""
+    IdempotencyKey.objects.filter(key=key).update(completed_at=None, status_code=None, body=b"")
+
+
+@pytest.mark.postgres
+def test_a_claim_left_by_a_crashed_worker_is_taken_over_at_once(api):
+    post(api, "native", {"name": "probe"}, key="probe")
+    crashed_claim("probe")
+    response = post(api, "native", {"name": "probe"}, key="probe")
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    assert post(api, "native", {"name": "probe"}, key="probe")["Idempotent-Replayed"] == "true"
+
+
+def test_without_row_locks_a_crashed_claim_is_taken_over_after_the_timeout(api, time_machine):
+    if connection.features.has_select_for_update_skip_locked:
+        pytest.skip("the database tells a crashed claim by its lock (the test above)")
     time_machine.move_to(timezone.now(), tick=False)
     post(api, "native", {"name": "probe"}, key="probe")
-    # As if the worker had died mid-request: the claim is there, the answer never came.
-    IdempotencyKey.objects.filter(key="probe").update(completed_at=None, status_code=None, body=b"")
+    crashed_claim("probe")
     assert post(api, "native", {"name": "probe"}, key="probe").status_code == 409
 
     time_machine.shift(IDEMPOTENCY_CLAIM_TIMEOUT + timedelta(seconds=1))
@@ -159,8 +171,9 @@ def test_query_cost_of_a_keyed_write(api, django_assert_num_queries):
     # auth + rate counter + (view: key insert) + request log
     with django_assert_num_queries(4):
         api.post("/api/v1/test-writes", {"name": "plain"}, format="json")
-    # + claim insert (savepoint, insert, release: one statement outside a test transaction) + stored answer
-    with django_assert_num_queries(8):
+    # + claim insert (savepoint, insert, release: one statement outside a test transaction) + the phase's
+    # transaction (savepoint, release: begin and commit outside a test transaction) + its claim lock + stored answer
+    with django_assert_num_queries(11):
         post(api, "native", {"name": "keyed"}, key="new")
     # replay: auth + rate counter + refused claim (savepoint, rollback, release) + read + request log
     with django_assert_num_queries(8):
