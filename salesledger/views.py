@@ -1,12 +1,14 @@
 """Project-wide views: health check, error documentation, JSON error pages for API paths."""
 
+import sys
+
 from django.db import DatabaseError, connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found, server_error
 
-from salesledger.errors import TRACK_ERROR_CODES, dialect_for_path, json_error
+from salesledger.errors import DATABASE_OUTAGES, TRACK_ERROR_CODES, database_unavailable, dialect_for_path, json_error
 
 
 @never_cache
@@ -37,5 +39,8 @@ def not_found(request, exception=None):
 
 def crashed(request):
     if dialect_for_path(request.path):
+        # Django calls this inside its `except`: a database lost outside a view (a commit) is a 503 too.
+        if isinstance(sys.exc_info()[1], DATABASE_OUTAGES):
+            return database_unavailable(request)
         return json_error(request, 500, "Internal server error.")
     return server_error(request)
