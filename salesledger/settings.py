@@ -107,7 +107,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Redis when configured, otherwise a database table (never per-process memory).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that hangs costs a request half a second once, then limits fall back to the database
+            # (apikeys/limits.py); without timeouts a black-holed Redis would hang every worker.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {
         "default": {

@@ -1,4 +1,5 @@
-"""With REDIS_URL set the counters live in Redis: the same limits, no database round trip."""
+"""With REDIS_URL set the counters live in Redis: the same limits, no database round trip; with
+Redis gone, the database counts until it is back."""
 
 import shutil
 import subprocess
@@ -17,28 +18,43 @@ from tests.conftest import KeyedClient
 pytestmark = pytest.mark.django_db
 
 
+class RedisServer:
+    """A throwaway redis-server on a unix socket, which a test may stop and start again."""
+
+    def __init__(self):
+        if shutil.which("redis-server") is None:
+            pytest.skip("needs redis-server (apt-get install redis-server)")
+        self.socket = Path(tempfile.mkdtemp()) / "redis.sock"
+        self.url = f"unix://{self.socket}"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", str(self.socket), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(50):
+            if self.socket.exists():
+                return
+            time.sleep(0.1)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.socket.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="module")
-def redis_socket():
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server (apt-get install redis-server)")
-    folder = Path(tempfile.mkdtemp())
-    socket = folder / "redis.sock"
-    server = subprocess.Popen(
-        ["redis-server", "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    for _ in range(50):
-        if socket.exists():
-            break
-        time.sleep(0.1)
-    yield f"unix://{socket}"
-    server.terminate()
-    server.wait(timeout=10)
+def redis_server():
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def redis_cache(redis_socket):
-    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_socket}
+def redis_cache(redis_server):
+    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}
     with override_settings(CACHES={"default": backend}):
         caches["default"].clear()
         yield caches["default"]
@@ -63,3 +79,31 @@ def test_failed_authentication_counts_in_redis(redis_cache, monkeypatch):
     guesser = KeyedClient()
     guesser.credentials(HTTP_AUTHORIZATION="Bearer sl_live_abcdefgh_" + "x" * 40)
     assert [guesser.get("/api/v1/project/").status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_redis_down_falls_back_to_the_database_and_comes_back_by_itself(api, project, caplog, time_machine):
+    server = RedisServer()
+    server.start()
+    project.rate_limit = 3
+    project.save()
+    time_machine.move_to("2026-11-30T12:00:00Z", tick=False)
+    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}
+    with override_settings(CACHES={"default": backend}):
+        assert api.get("/api/v1/project/")["X-RateLimit-Remaining"] == "2"
+        server.stop()
+        try:
+            # The limit still holds, counted in the database from zero; one warning for the outage.
+            assert [api.get("/api/v1/project/").status_code for _ in range(4)] == [200, 200, 200, 429]
+            assert RateCounter.objects.get().hits == 4
+            warnings = [record for record in caplog.records if record.getMessage().startswith("Redis unreachable")]
+            assert len(warnings) == 1
+            assert warnings[0].levelname == "WARNING"
+
+            server.start()
+            time_machine.shift(limits.REDIS_RETRY_SECONDS)
+            # Counted in Redis again (restarted empty: the window starts again there), not in the database.
+            back = api.get("/api/v1/project/")
+            assert (back.status_code, back["X-RateLimit-Remaining"]) == (200, "2")
+            assert RateCounter.objects.get().hits == 4
+        finally:
+            server.stop()
