@@ -2,25 +2,79 @@
 
 import sys
 
+from django.apps import apps
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
+from django.db.models import Case, Count, F, Min, When
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found, server_error
+from redis.exceptions import RedisError
 
 from salesledger.errors import DATABASE_OUTAGES, TRACK_ERROR_CODES, database_unavailable, dialect_for_path, json_error
+
+# A due task waiting longer than this means no worker is taking tasks (or they cannot keep up).
+TASKS_LATE_AFTER_SECONDS = 300
 
 
 @never_cache
 def healthz(request):
-    """200 when the database answers a query, 503 when it does not."""
+    """Each dependency's state; 200 unless the database is down (503), so a load balancer only takes
+    a server out when it cannot serve anything. Redis down or tasks late is `degraded`: still served."""
+    checks = {"database": _database_check(), "cache": _cache_check(), "tasks": _tasks_check()}
+    if checks["database"]["status"] == "down":
+        overall = "down"
+    elif any(check["status"] in {"degraded", "down"} for check in checks.values()):
+        overall = "degraded"
+    else:
+        overall = "ok"
+    return JsonResponse({"status": overall, "checks": checks}, status=503 if overall == "down" else 200)
+
+
+def _database_check() -> dict:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except DatabaseError:
-        return JsonResponse({"status": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok"})
+    except DatabaseError as error:
+        return {"status": "down", "error": type(error).__name__}
+    return {"status": "ok"}
+
+
+def _cache_check() -> dict:
+    """Redis when configured (rate limits fall back to the database without it), else the database."""
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        return {"status": "ok", "backend": "database"}
+    try:
+        cache.get("healthz")
+    except RedisError as error:
+        return {"status": "down", "backend": "redis", "error": type(error).__name__}
+    return {"status": "ok", "backend": "redis"}
+
+
+def _tasks_check() -> dict:
+    """The database task queue: tasks due now, and how long the oldest of them has waited."""
+    if not apps.is_installed("django_tasks_db"):
+        return {"status": "not configured"}
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    now = timezone.now()
+    # A task without a run_after is due from its enqueueing (the backend stores the largest date).
+    due_since = Case(When(run_after=get_date_max(), then=F("enqueued_at")), default=F("run_after"))
+    try:
+        queue = DBTaskResult.objects.ready().aggregate(depth=Count("id"), oldest=Min(due_since))
+    except DatabaseError as error:
+        return {"status": "down", "error": type(error).__name__}
+    age = (now - queue["oldest"]).total_seconds() if queue["oldest"] else 0
+    return {
+        "status": "degraded" if age > TASKS_LATE_AFTER_SECONDS else "ok",
+        "queue_depth": queue["depth"],
+        "oldest_due_age_seconds": round(max(age, 0), 1),
+    }
 
 
 def error_doc(request, code: str):

@@ -1,7 +1,6 @@
 """Tenant isolation of the gate's own endpoints, the health check and the API docs."""
 
 import pytest
-from django.db import connection
 
 from tests.tenancy import assert_invisible, missing_id
 
@@ -31,24 +30,6 @@ def test_keys_endpoint_is_read_only(api, issued_key):
     response = api.delete(f"/api/v1/keys/{issued_key.api_key.pk}/")
     assert response.status_code == 405
     assert response.json() == {"detail": 'Method "DELETE" not allowed.'}
-
-
-def test_healthz_ok(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
-def test_healthz_503_when_database_does_not_answer(client, monkeypatch):
-    def refuse(*args, **kwargs):
-        from django.db import OperationalError
-
-        raise OperationalError("connection refused")
-
-    monkeypatch.setattr(connection, "cursor", refuse)
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json() == {"status": "unavailable"}
 
 
 def test_unknown_api_path_is_json_404(api):

@@ -2,10 +2,9 @@
 never an HTML 500, and the next request after it returns is served on a new connection."""
 
 import json
-import socket
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.test import RequestFactory
 
 from apikeys.models import APIKey
@@ -15,30 +14,6 @@ from tests.reliability.shapes import DIALECTS, expected_error
 from tests.reliability.urls import DIALECT_PATHS
 
 pytestmark = pytest.mark.urls("tests.reliability.urls")
-
-
-def closed_port() -> int:
-    """A local port nothing listens on: connections to it are refused at once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def database_away(transactional_db):
-    """Cut the server's connection and point it at a closed port; put it back after the test."""
-    saved = connection.settings_dict["PORT"]
-
-    def away():
-        connection.close()
-        connection.settings_dict["PORT"] = closed_port()
-
-    def back():
-        connection.close()
-        connection.settings_dict["PORT"] = saved
-
-    yield away, back
-    back()
 
 
 @pytest.mark.postgres

@@ -1,12 +1,6 @@
 """With REDIS_URL set the counters live in Redis: the same limits, no database round trip; with
 Redis gone, the database counts until it is back."""
 
-import shutil
-import subprocess
-import tempfile
-import time
-from pathlib import Path
-
 import pytest
 from django.core.cache import caches
 from django.test import override_settings
@@ -14,34 +8,9 @@ from django.test import override_settings
 from apikeys import limits
 from apikeys.models import RateCounter
 from tests.conftest import KeyedClient
+from tests.reliability.servers import RedisServer
 
 pytestmark = pytest.mark.django_db
-
-
-class RedisServer:
-    """A throwaway redis-server on a unix socket, which a test may stop and start again."""
-
-    def __init__(self):
-        if shutil.which("redis-server") is None:
-            pytest.skip("needs redis-server (apt-get install redis-server)")
-        self.socket = Path(tempfile.mkdtemp()) / "redis.sock"
-        self.url = f"unix://{self.socket}"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", "0", "--unixsocket", str(self.socket), "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(50):
-            if self.socket.exists():
-                return
-            time.sleep(0.1)
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self.socket.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
