@@ -7,7 +7,7 @@ from django.test import override_settings
 
 from apikeys import limits
 from apikeys.models import RateCounter
-from tests.conftest import KeyedClient
+from tests.helpers import KeyedClient
 from tests.reliability.servers import RedisServer
 
 pytestmark = pytest.mark.django_db
