@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
     # Ours, in dependency order: each may import only those above it.
     "apikeys",
     "inventory",
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "salesledger.middleware.RequestIDMiddleware",
@@ -62,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # API bodies are limited per path (1 MB; 50 MB for the custobar upload) by BodySizeLimitMiddleware
@@ -211,13 +214,35 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"SaleStatusEnum": "sales.ledger.models.SaleStatus"},
 }
 
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without a token it is off (404).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+# plain (the default, for development) or json: one JSON object a line, with the request's fields.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"request": {"()": "salesledger.logs.RequestFieldsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(project)s %(key_prefix)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
     # The level is on the handler too: Django's own loggers (django.request) propagate to it past the root's level.
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "level": LOG_LEVEL}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request"],
+            "level": LOG_LEVEL,
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -12,6 +12,7 @@ from salesledger import views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="project-list", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path("docs/errors/<slug:code>", views.error_doc, name="error-doc"),
     # The sales dashboard takes the admin's home and the owner's project page; before both.
     path("", include("sales.reporting.urls")),

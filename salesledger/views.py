@@ -1,8 +1,10 @@
-"""Project-wide views: health check, error documentation, JSON error pages for API paths."""
+"""Project-wide views: health check, metrics, error documentation, JSON error pages for API paths."""
 
+import hmac
 import sys
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
@@ -12,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found, server_error
+from django_prometheus.exports import ExportToDjangoView
 from redis.exceptions import RedisError
 
 from salesledger.errors import DATABASE_OUTAGES, TRACK_ERROR_CODES, database_unavailable, dialect_for_path, json_error
@@ -75,6 +78,21 @@ def _tasks_check() -> dict:
         "queue_depth": queue["depth"],
         "oldest_due_age_seconds": round(max(age, 0), 1),
     }
+
+
+@never_cache
+def metrics(request):
+    """Prometheus metrics of every worker, for a scraper that sends `Authorization: Bearer METRICS_TOKEN`."""
+    if not settings.METRICS_TOKEN:
+        raise Http404("metrics are off: set METRICS_TOKEN")
+    sent = request.headers.get("Authorization", "").encode()
+    if not hmac.compare_digest(sent, f"Bearer {settings.METRICS_TOKEN}".encode()):
+        return JsonResponse(
+            {"detail": "Send Authorization: Bearer <METRICS_TOKEN>."},
+            status=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return ExportToDjangoView(request)
 
 
 def error_doc(request, code: str):

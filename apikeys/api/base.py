@@ -19,6 +19,7 @@ from apikeys.services import (
     idempotency_phase,
     idempotency_release,
 )
+from salesledger import logs
 from salesledger.errors import NATIVE, Dialect, make_exception_handler
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class GateMixin:
         super().check_throttles(request)
         if not isinstance(request.auth, APIKey):
             return
+        logs.key_known(project=request.auth.project.slug, key_prefix=request.auth.display_prefix)
         # One round trip counts this request against the key and reads the address's failed attempts,
         # so a guesser that is blocked learns nothing even when it finally sends a valid key.
         self.rate_window, failures = limits.hit(

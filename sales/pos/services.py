@@ -19,6 +19,7 @@ from sales.ledger.models import Sale, SaleChannel, SaleStatus
 from sales.pos.models import Location, TransactionDeletion
 from sales.pos.selectors import locations_require, pos_transaction_get, pos_transactions_in_period
 from salesledger.errors import Conflict
+from salesledger.metrics import sales_written
 from salesledger.money import normalize_currency, quantize
 
 SALE_TYPES = (
@@ -92,7 +93,9 @@ def pos_transactions_create(
     sales = [_sale(project=project, item=item, user=user, api_key=api_key, now=now) for item in transactions]
     with transaction.atomic():
         locations_require(project=project, location_ids=[item.location_id for item in transactions], lock=True)
-        return Sale.objects.bulk_create(sales)
+        created = Sale.objects.bulk_create(sales)
+        sales_written(channel=Sale.Channel.CONNECTEAM, count=len(created))
+    return created
 
 
 def _delete(*, project, location_id: int, sales: list[Sale], kind, start=None, end=None, user, api_key, request_id):

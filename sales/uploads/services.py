@@ -41,6 +41,7 @@ from sales.uploads.parse import (
     sale_rows_parse,
 )
 from salesledger.errors import Conflict
+from salesledger.metrics import sales_written
 from salesledger.money import convert, from_minor, quantize
 from tracking.services import customer_identity, customers_get_or_create
 
@@ -319,6 +320,7 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
     _insert(SaleLine, new_lines)
     if changed_lines:
         SaleLine.objects.bulk_update(changed_lines, LINE_UPDATE_FIELDS, batch_size=BATCH_SIZE)
+    sales_written(channel=Sale.Channel.CUSTOBAR, count=counts.transactions_created)
     return Upload.objects.create(
         project=project,
         user=user,
