@@ -1,6 +1,5 @@
 """Every write to projects and keys: creation, rotation, revocation, usage stamps."""
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -132,7 +131,8 @@ def idempotency_claim(*, project: Project, key: str, method: str, path: str, fin
     """Phase 1 of a keyed request: claim `key`, or find the answer stored for it (one short transaction).
 
     Returns `(record, claimed)`: `claimed` is True when the caller now owns the key and must run the
-    request inside `idempotency_phase`, or call `idempotency_release`; False when `record` holds the
+    request in a transaction that starts with `idempotency_hold` and ends with `idempotency_complete`,
+    or call `idempotency_release`; False when `record` holds the
     stored answer to replay. Raises IdempotencyKeyReused (422) when the key was used with another
     method, path or body, and IdempotencyKeyInFlight (409) while the first request still runs.
     The unique (project, key) row decides races between workers: one insert wins. An unfinished claim
@@ -185,35 +185,26 @@ def _abandoned(record: IdempotencyKey, now) -> bool:
         return IdempotencyKey.objects.select_for_update(skip_locked=True).filter(pk=record.pk).exists()
 
 
-@contextmanager
-def idempotency_phase(*, record: IdempotencyKey):
-    """Phase 2 of a keyed request: the request's writes and its stored answer, in one transaction.
-
-    Opens the transaction and locks the claim (the lock tells other workers it is in use); the caller
-    runs the request inside and, for an answer to keep, calls `store(status_code, content_type, body)`
-    before leaving, which commits it with the writes: a crash at any point leaves either both or
-    neither. Leaving without `store` rolls the writes back. Raises IdempotencyKeyInFlight (409) when
-    another request took the claim over meanwhile.
+def idempotency_hold(*, record: IdempotencyKey) -> None:
+    """Phase 2 of a keyed request, first statement of the request's transaction: lock the claim, so
+    that other workers see it running for as long as the transaction lasts (a worker that dies takes
+    its lock with it). Raises IdempotencyKeyInFlight (409) when another request took the claim over.
     """
-    with transaction.atomic():
-        held = (
-            IdempotencyKey.objects.select_for_update(skip_locked=True)
-            .filter(pk=record.pk, claimed_at=record.claimed_at, completed_at__isnull=True)
-            .exists()
-        )
-        if not held:
-            raise IdempotencyKeyInFlight("A request with this Idempotency-Key is still being processed; retry later.")
-        stored = []
+    held = (
+        IdempotencyKey.objects.select_for_update(skip_locked=True)
+        .filter(pk=record.pk, claimed_at=record.claimed_at, completed_at__isnull=True)
+        .exists()
+    )
+    if not held:
+        raise IdempotencyKeyInFlight("A request with this Idempotency-Key is still being processed; retry later.")
 
-        def store(status_code: int, content_type: str, body: bytes) -> None:
-            IdempotencyKey.objects.filter(pk=record.pk).update(
-                completed_at=timezone.now(), status_code=status_code, content_type=content_type, body=body
-            )
-            stored.append(status_code)
 
-        yield store
-        if not stored:
-            transaction.set_rollback(True)
+def idempotency_complete(*, record: IdempotencyKey, status_code: int, content_type: str, body: bytes, now) -> None:
+    """Store the answer of the request holding `record`, in that request's transaction: the answer
+    commits with the request's writes or not at all, so a retry after any crash replays or runs once."""
+    IdempotencyKey.objects.filter(pk=record.pk).update(
+        completed_at=now, status_code=status_code, content_type=content_type, body=body
+    )
 
 
 def idempotency_release(*, record: IdempotencyKey) -> None:

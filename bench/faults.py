@@ -8,7 +8,8 @@ writes in every sales dialect:
    /healthz says `degraded` meanwhile, and the counters go back to Redis by themselves.
 2. PostgreSQL restarted: every answer is a 2xx or a JSON 503 with Retry-After in its dialect's
    shape, the rows written equal the 2xx answers, stock matches its ledger, and the same gunicorn
-   workers serve again once the database is back.
+   workers serve again once the database is back; restarted again while idle, the next requests
+   all succeed (each worker checks its kept connection first: CONN_HEALTH_CHECKS).
 3. kill -9: 200 requests with an Idempotency-Key across the dialects, the worker serving some of
    them killed at a random moment, the client retrying with the same key until it gets an answer:
    exactly one sale per key, and every answer names a sale that exists.
@@ -410,6 +411,12 @@ def drill_postgres(shop: Shop, postgres: Postgres, server: Gunicorn) -> bool:
     failures += [f"gunicorn's workers changed: {workers} -> {server.workers()}"] * (server.workers() != workers)
     failures += rows_match(before, load.written())
     failures += ["check_stock found a counter that differs from its movements"] * (not stock_matches())
+    # Restarted again with no load: idle workers hold connections the restart closed.
+    postgres.restart()
+    bearer = {"Authorization": f"Bearer {shop.key}"}
+    idle = [call("GET", "/api/v1/project/", headers=bearer)[0] for _ in range(4 * WORKERS)]
+    figures["non-2xx of the first requests after an idle restart"] = sum(status >= 300 for status in idle)
+    failures += ["requests failed after a restart while idle"] * any(status >= 300 for status in idle)
     return report("PostgreSQL restarted under load", figures, failures)
 
 

@@ -95,7 +95,10 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        # A kept connection is checked (one SELECT 1) before a request uses it, so after a database
+        # restart no request fails on a dead connection; off saves that round trip, and each worker
+        # then answers one 503 after a restart (README, Production).
+        conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

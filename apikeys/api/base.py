@@ -2,9 +2,8 @@
 
 import hashlib
 import logging
-from contextlib import ExitStack
 
-from django.db import DataError
+from django.db import DataError, transaction
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from rest_framework import exceptions, viewsets
@@ -16,7 +15,8 @@ from apikeys.services import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     idempotency_claim,
-    idempotency_phase,
+    idempotency_complete,
+    idempotency_hold,
     idempotency_release,
 )
 from salesledger import logs
@@ -60,14 +60,15 @@ class GateMixin:
 
     - failed authentication counted per client address; past the limit, 429 instead of 401;
     - the key's rate limit (the project's `rate_limit` per minute), `X-RateLimit-*` on every answer;
-    - `Idempotency-Key` on writes: claim, run once, store the answer, replay it. The handler runs in
-      one transaction with the stored answer (`idempotency_phase`): both commit, or neither does.
+    - a write is one transaction, from the handler to its rendered answer: an error, a crash or a
+      database lost at any point before the commit leaves nothing written;
+    - `Idempotency-Key` on writes: claim, run once, store the answer in the write's transaction,
+      replay it.
     """
 
     rate_window: limits.Window | None = None
     idempotency_record = None
-    idempotency_phase: ExitStack | None = None
-    idempotency_store = None
+    write_transaction: transaction.Atomic | None = None
 
     def perform_authentication(self, request):
         try:
@@ -111,9 +112,24 @@ class GateMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is None or request.method not in IDEMPOTENT_METHODS:
+        if request.method not in IDEMPOTENT_METHODS:
             return
+        record = self._claim(request)
+        self.write_transaction = transaction.atomic()
+        self.write_transaction.__enter__()
+        if record is not None:
+            try:
+                idempotency_hold(record=record)
+            except IdempotencyKeyInFlight as error:
+                raise GateRefusal(error.status_code, error.message, wait=1) from None
+            self.idempotency_record = record
+
+    def _claim(self, request):
+        """The idempotency claim this request now owns (None without a key); raises Replay for a
+        stored answer and GateRefusal for a key in use or used otherwise."""
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None:
+            return None
         if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not (key.isascii() and key.isprintable()):
             raise BadIdempotencyKey()
         path = request.get_full_path()
@@ -129,14 +145,7 @@ class GateMixin:
             raise GateRefusal(error.status_code, error.message, wait=1) from None
         if not claimed:
             raise Replay(record)
-        self.idempotency_record = record
-        phase = ExitStack()
-        try:
-            self.idempotency_store = phase.enter_context(idempotency_phase(record=record))
-        except IdempotencyKeyInFlight as error:
-            self.idempotency_record = None  # Another request holds it now: not ours to release.
-            raise GateRefusal(error.status_code, error.message, wait=1) from None
-        self.idempotency_phase = phase
+        return record
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):
@@ -155,7 +164,7 @@ class GateMixin:
         return super().handle_exception(exc)
 
     def raise_uncaught_exception(self, exc):
-        self._end_phase(exc)
+        self._end_write_transaction(exc)
         self._release_claim()
         super().raise_uncaught_exception(exc)
 
@@ -165,23 +174,28 @@ class GateMixin:
             response["X-RateLimit-Limit"] = str(self.rate_window.limit)
             response["X-RateLimit-Remaining"] = str(self.rate_window.remaining)
             response["X-RateLimit-Reset"] = str(self.rate_window.reset)
-        if self.idempotency_phase is not None:
-            # Errors are never stored: leaving the phase without storing rolls the request's writes back,
-            # and the claim is released so that a retry with the key runs again.
+        if self.write_transaction is not None:
             if response.status_code < 400:
                 if hasattr(response, "render"):
                     response.render()
-                self.idempotency_store(response.status_code, response.get("Content-Type", ""), response.content)
-                self.idempotency_record = None
-            self._end_phase()
-            self._release_claim()
+                if self.idempotency_record is not None:
+                    idempotency_complete(
+                        record=self.idempotency_record, status_code=response.status_code,
+                        content_type=response.get("Content-Type", ""), body=response.content, now=timezone.now(),
+                    )  # fmt: skip
+                    self.idempotency_record = None
+            else:
+                # An error writes nothing and is never stored: a retry with the key runs again.
+                transaction.set_rollback(True)
+            self._end_write_transaction()
+        self._release_claim()
         return response
 
-    def _end_phase(self, exc: BaseException | None = None):
-        """Leave the transaction of `idempotency_phase`: commit what it stored, or roll back on `exc`."""
-        phase, self.idempotency_phase = self.idempotency_phase, None
-        if phase is not None:
-            phase.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
+    def _end_write_transaction(self, exc: BaseException | None = None):
+        """Commit the write's transaction, or roll it back (on `exc`, or when marked for rollback)."""
+        atomic, self.write_transaction = self.write_transaction, None
+        if atomic is not None:
+            atomic.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
 
     def _release_claim(self):
         if self.idempotency_record is not None:

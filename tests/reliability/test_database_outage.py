@@ -4,7 +4,7 @@ never an HTML 500, and the next request after it returns is served on a new conn
 import json
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import RequestFactory
 
 from apikeys.models import APIKey
@@ -32,6 +32,23 @@ def test_a_lost_database_is_503_with_retry_after_in_the_dialects_shape(api, data
     retried = api.post(path, {"name": "during"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
     assert retried.status_code == 201
     assert APIKey.objects.filter(name="during").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("key", [None, "k"])
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_database_lost_after_the_write_leaves_nothing_written(api, dialect, key):
+    """The write and its answer are one transaction: a 503 never hides a committed write."""
+    path, shape = DIALECT_PATHS[dialect]
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    response = api.post(path, {"name": "lost", "outcome": "connection_lost"}, format="json", **headers)
+    connection.close()  # What Django does after such a request; the test client keeps it open.
+    assert response.status_code == 503
+    assert response.json() == expected_error(shape, 503, DATABASE_UNAVAILABLE)
+    assert not APIKey.objects.filter(name="lost").exists()
+    if key:
+        assert api.post(path, {"name": "lost"}, format="json", **headers).status_code == 201
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

@@ -166,13 +166,15 @@ def test_reads_ignore_the_header(api):
 
 
 def test_query_cost_of_a_keyed_write(api, django_assert_num_queries):
-    """Without a key the gate adds the rate counter and the log row; a key adds its claim and its answer."""
+    """Without a key the gate adds the rate counter, the write's transaction and the log row; a key adds
+    its claim, the claim's lock and its answer."""
     post(api, "native", {"name": "warm"}, key="warm")
-    # auth + rate counter + (view: key insert) + request log
-    with django_assert_num_queries(4):
+    # auth + rate counter + the write's transaction (savepoint, release: begin and commit outside a test
+    # transaction) around the view's key insert + request log
+    with django_assert_num_queries(6):
         api.post("/api/v1/test-writes", {"name": "plain"}, format="json")
-    # + claim insert (savepoint, insert, release: one statement outside a test transaction) + the phase's
-    # transaction (savepoint, release: begin and commit outside a test transaction) + its claim lock + stored answer
+    # + claim insert (savepoint, insert, release: one statement outside a test transaction) + the claim's
+    # lock and the stored answer in the write's transaction
     with django_assert_num_queries(11):
         post(api, "native", {"name": "keyed"}, key="new")
     # replay: auth + rate counter + refused claim (savepoint, rollback, release) + read + request log
