@@ -25,6 +25,9 @@ max_requests_jitter = 1_000
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
+# gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl) that every
+# gunicorn of that user would share; we manage gunicorn with signals, so it is off.
+control_socket_disable = True
 
 
 # /metrics starts from zero: the folder may hold the values of a previous run's workers. Done when

@@ -1,7 +1,9 @@
 """Project-wide views: health check, metrics, error documentation, JSON error pages for API paths."""
 
 import hmac
+import os
 import sys
+from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
@@ -9,12 +11,12 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
 from django.db.models import Case, Count, F, Min, When
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found, server_error
-from django_prometheus.exports import ExportToDjangoView
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from redis.exceptions import RedisError
 
 from salesledger.errors import DATABASE_OUTAGES, TRACK_ERROR_CODES, database_unavailable, dialect_for_path, json_error
@@ -92,7 +94,24 @@ def metrics(request):
             status=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return ExportToDjangoView(request)
+    return HttpResponse(generate_latest(_metrics_registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+class _WorkersCollector(multiprocess.MultiProcessCollector):
+    """Every worker's values (PROMETHEUS_MULTIPROC_DIR), less the empty file of a worker killed while
+    it was creating it, which would otherwise fail the whole scrape."""
+
+    def collect(self):
+        files = [path for path in Path(self._path).glob("*.db") if path.stat().st_size > 0]
+        return self.merge([str(path) for path in files], accumulate=True)
+
+
+def _metrics_registry():
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    _WorkersCollector(registry)
+    return registry
 
 
 def error_doc(request, code: str):

@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 from prometheus_client import REGISTRY
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
 from salesledger.logs import RequestFieldsFilter
 
@@ -112,3 +113,17 @@ def test_json_lines_carry_the_request_id_project_and_key_prefix_never_the_key(ap
     assert crash_line["message"].startswith("POST /sells 500 ")
     assert conflict["message"] == "Conflict: /sells"
     assert all(issued_key.secret not in json.dumps(line) for line in lines)
+
+
+@override_settings(METRICS_TOKEN=TOKEN)
+def test_under_gunicorn_metrics_add_up_every_workers_file_even_with_one_killed_mid_write(client, tmp_path, monkeypatch):
+    for pid, sold in ((101, 3), (102, 2)):
+        values = MmapedDict(str(tmp_path / f"counter_{pid}.db"))
+        key = mmap_key(
+            "salesledger_sales_written", "salesledger_sales_written_total", ["channel"], ["sells"], "Ledger sales"
+        )
+        values.write_value(key, sold, 0)
+        values.close()
+    (tmp_path / "counter_103.db").touch()  # a worker killed -9 while creating its file
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    assert 'salesledger_sales_written_total{channel="sells"} 5.0' in scrape(client)
