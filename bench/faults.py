@@ -462,7 +462,8 @@ def attempt_with_kill(item: Keyed, path, body, headers, server: Gunicorn, kills:
     answered = threading.Event()
 
     def killer():
-        deadline = time.monotonic() + random.uniform(0, 0.06)
+        # Early (before or in the handler) or late (around the commit, or after the answer left).
+        deadline = time.monotonic() + random.choice([random.uniform(0, 0.03), random.uniform(0.03, 0.3)])
         while not answered.is_set():
             pid = worker_serving(client_port, server.workers())
             if pid and time.monotonic() >= deadline:
