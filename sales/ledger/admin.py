@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from apikeys.models import Project
 from sales.ledger.models import Sale, SaleChannel, SaleLine, SaleStatus
 from sales.ledger.services import LineInput, sale_cancel, sale_confirm, sale_create
-from salesledger.errors import ServiceError
+from salesledger.errors import ServiceError, form_add_service_error
 
 
 class ManualSaleForm(forms.Form):
@@ -140,11 +140,8 @@ class SaleAdmin(admin.ModelAdmin):
                 ],
             )
         except ServiceError as error:
-            form.add_error(None, error.message)
+            form_add_service_error(form, error)
             return None
         self.log_addition(request, sale, f"Manual sale: {data['reason']}")
         self.message_user(request, f"Sale {sale.id} recorded ({sale.status}).", messages.SUCCESS)
         return sale
-
-
-from sales.pos import admin  # noqa: E402,F401  (locations and connecteam deletions; see pos_admin.py)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from apikeys.api.base import DialectView
-from sales.uploads.parse import UploadInvalid, document_rows
+from sales.uploads.parse import document_rows
 from sales.uploads.services import sales_upload
 from salesledger.errors import CUSTOBAR
 
@@ -137,10 +137,7 @@ class SalesUploadView(DialectView):
         ],
     )
     def post(self, request):
-        try:
-            upload = sales_upload(
-                project=self.project, rows=document_rows(request.data), api_key=request.auth, user=request.user
-            )
-        except UploadInvalid as error:
-            return Response(self.dialect.body(error.status_code, error.message, error.problems), status=400)
+        upload = sales_upload(
+            project=self.project, rows=document_rows(request.data), api_key=request.auth, user=request.user
+        )
         return Response(UploadResponse(upload).data)
