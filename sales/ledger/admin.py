@@ -78,11 +78,16 @@ class SaleAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # The ledger keeps every sale; a wrong one is cancelled.
 
-    @admin.action(description="Confirm selected sales", permissions=["view"])
+    def has_move_permission(self, request):
+        """Confirming or cancelling moves stock: it takes the sale's change permission (granted in Users),
+        though the admin never edits a sale's fields."""
+        return request.user.has_perm("sales.change_sale")
+
+    @admin.action(description="Confirm selected sales", permissions=["move"])
     def confirm_sales(self, request, queryset):
         self._move(request, queryset, sale_confirm, "Confirmed")
 
-    @admin.action(description="Cancel selected sales", permissions=["view"])
+    @admin.action(description="Cancel selected sales", permissions=["move"])
     def cancel_sales(self, request, queryset):
         self._move(request, queryset, sale_cancel, "Cancelled")
 
