@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -37,14 +38,15 @@ def lua_args(seeded: Seeded, files: dict[str, Path], session: str, workload: str
 
 
 class Server:
-    """gunicorn with 2 x cores sync workers, started and stopped by the benchmark."""
+    """gunicorn with 2 x cores sync workers, started and stopped by the benchmark: the project's
+    (`salesledger.wsgi`), or the bare floor's (`bench.bare_floor`)."""
 
-    def __init__(self, database_url: str, port: int, log: Path):
+    def __init__(self, database_url: str, port: int, log: Path, app: str = "salesledger.wsgi"):
         self.url = f"http://127.0.0.1:{port}"
         self.workers = 2 * (os.cpu_count() or 1)
         env = {**database_env(database_url), "SALESLEDGER_BENCH_FLOOR": "1", "LOG_LEVEL": "ERROR"}
         command = [
-            sys.executable, "-m", "gunicorn", "salesledger.wsgi", "--workers", str(self.workers),
+            sys.executable, "-m", "gunicorn", app, "--workers", str(self.workers),
             "--bind", f"127.0.0.1:{port}", "--error-logfile", str(log), "--log-level", "warning",
         ]  # fmt: skip
         self.process = subprocess.Popen(command, cwd=ROOT, env=env)
@@ -54,6 +56,8 @@ class Server:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
                     if response.status == 200:
                         return
+            except urllib.error.HTTPError:
+                return  # it answers (the bare floor has no /healthz)
             except OSError:
                 pass
             if time.monotonic() > deadline or self.process.poll() is not None:

@@ -185,22 +185,33 @@ def table(report: dict) -> str:
         + " / ".join(f"{load:.2f}" for load in report["load_average"]["after"])
         + ".",
         "",
-        "| workload | connections | req/s | p50 ms | p99 ms | x floor | errors | queries/request |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| workload | connections | req/s | p50 ms | p99 ms | x floor | x bare floor | errors | queries/request |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    bare = {level["connections"]: level for level in report.get("bare_floor", {}).get("levels", [])}
+
+    def x_bare(level: dict) -> str:
+        return level.get("ratio_to_bare", "") if bare else ""
+
+    for level in bare.values():
+        lines.append(
+            f"| bare floor | {level['connections']} | {level['rps']} | {level['p50_ms']} | {level['p99_ms']} | "
+            f"| 1.0 | {level['errors']} | 2 |"
+        )
     for level in floor["levels"]:
+        ratio = round(level["rps"] / bare[level["connections"]]["rps"], 2) if level["connections"] in bare else ""
         lines.append(
             f"| floor | {level['connections']} | {level['rps']} | {level['p50_ms']} | {level['p99_ms']} | 1.0 "
-            f"| {level['errors']} | {floor['queries_per_request']} |"
+            f"| {ratio} | {level['errors']} | {floor['queries_per_request']} |"
         )
     for workload in report["workloads"]:
         name = workload["name"]
         if "skipped" in workload:
-            lines.append(f"| {name} | skipped: {workload['skipped']} |||||||")
+            lines.append(f"| {name} | skipped: {workload['skipped']} ||||||||")
         elif "levels" not in workload:
             lines.append(
                 f"| {name} | {workload['rows']:,} rows in **{workload['seconds']} s** "
-                f"({workload['rows_per_second']:,} rows/s) |||||||"
+                f"({workload['rows_per_second']:,} rows/s) ||||||||"
             )
         else:
             queries = workload["queries_per_request"]
@@ -209,7 +220,7 @@ def table(report: dict) -> str:
                 rps = f"{level['rps']} ({level['sales_per_s']:,} sales/s)" if "sales_per_s" in level else level["rps"]
                 lines.append(
                     f"| {name} | {level['connections']} | {rps} | {level['p50_ms']} | {level['p99_ms']} "
-                    f"| {level['ratio_to_floor']} | {level['errors']} | {queries} |"
+                    f"| {level['ratio_to_floor']} | {x_bare(level)} | {level['errors']} | {queries} |"
                 )
     export = report.get("csv_export_all_sales")
     if export:
@@ -233,6 +244,17 @@ def table(report: dict) -> str:
         *(f"- {mismatch}" for mismatch in correctness["mismatches"]),
     ]
     return "\n".join(lines)
+
+
+def measure_floor(server: Server, levels: list[int], seconds: int, lua: list[str], stop: bool = True) -> dict:
+    """The floor endpoint at each level (after a warm-up of every worker): {connections: summary}."""
+    try:
+        run_wrk(server, "floor", 4, 2, lua)
+        return {level: summarise(run_wrk(server, "floor", level, seconds, lua), {"request:201"}, level)
+                for level in levels}  # fmt: skip
+    finally:
+        if stop:
+            server.stop()
 
 
 def main():
@@ -279,13 +301,13 @@ def main():
     files["contended"].write_text("\n".join(seeded.contended) + "\n")
 
     levels = sorted({level for w in workloads if w.name not in skipped for level in w.levels} | {REFERENCE_CONNECTIONS})
+    common = lua_args(seeded, files, session, "floor")
+    bare = measure_floor(Server(args.database, args.port + 1, BENCH / "results" / "bare.log", app="bench.bare_floor"),
+                         levels, seconds, common)  # fmt: skip
     server = Server(args.database, args.port, BENCH / "results" / "server.log")
     results, mismatches = [], []
     try:
-        common = lua_args(seeded, files, session, "floor")
-        run_wrk(server, "floor", 4, 2, common)  # warm every worker up
-        floor = {level: summarise(run_wrk(server, "floor", level, seconds, common), {"request:201"}, level)
-                 for level in levels}  # fmt: skip
+        floor = measure_floor(server, levels, seconds, common, stop=False)
         for workload in workloads:
             if workload.name in skipped:
                 results.append({"name": workload.name, "skipped": skipped[workload.name]})
@@ -300,6 +322,7 @@ def main():
                 after = counters(seeded)
                 summary = summarise(result, workload.expected, level)
                 summary["ratio_to_floor"] = round(summary["rps"] / floor[level]["rps"], 2)
+                summary["ratio_to_bare"] = round(summary["rps"] / bare[level]["rps"], 2)
                 for key, (counter, per) in workload.rows.items():
                     answered, written = result["statuses"].get(key, 0) * per, after[counter] - before[counter]
                     if answered != written:
@@ -315,7 +338,8 @@ def main():
             results.append({
                 "name": workload.name,
                 "connections": workload.reference,
-                **{key: reference[key] for key in ("rps", "p50_ms", "p99_ms", "ratio_to_floor", "errors", "sales_per_s")
+                **{key: reference[key]
+                   for key in ("rps", "p50_ms", "p99_ms", "ratio_to_floor", "ratio_to_bare", "errors", "sales_per_s")
                    if key in reference},
                 "queries_per_request": sample["queries"][0] if len(sample["queries"]) == 1 else sample["queries"],
                 "levels": measured,
@@ -338,7 +362,13 @@ def main():
         "seeded": {**seeded.counts, "seconds": seeded.seconds},
         "server": f"gunicorn, {server.workers} sync workers; wrk, one connection per thread, {seconds} s per run",
         "floor": {key: floor[REFERENCE_CONNECTIONS][key] for key in ("rps", "p50_ms", "p99_ms")}
-        | {"queries_per_request": queries["floor"]["queries"][0], "levels": list(floor.values())},
+        | {
+            "ratio_to_bare": round(floor[REFERENCE_CONNECTIONS]["rps"] / bare[REFERENCE_CONNECTIONS]["rps"], 2),
+            "queries_per_request": queries["floor"]["queries"][0],
+            "levels": list(floor.values()),
+        },
+        "bare_floor": {key: bare[REFERENCE_CONNECTIONS][key] for key in ("rps", "p50_ms", "p99_ms")}
+        | {"levels": list(bare.values())},
         "workloads": results,
         "csv_export_all_sales": export,
         "query_samples": queries,
