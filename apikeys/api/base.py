@@ -175,21 +175,30 @@ class GateMixin:
             response["X-RateLimit-Remaining"] = str(self.rate_window.remaining)
             response["X-RateLimit-Reset"] = str(self.rate_window.reset)
         if self.write_transaction is not None:
-            if response.status_code < 400:
-                if hasattr(response, "render"):
-                    response.render()
-                if self.idempotency_record is not None:
-                    idempotency_complete(
-                        record=self.idempotency_record, status_code=response.status_code,
-                        content_type=response.get("Content-Type", ""), body=response.content, now=timezone.now(),
-                    )  # fmt: skip
-                    self.idempotency_record = None
-            else:
-                # An error writes nothing and is never stored: a retry with the key runs again.
-                transaction.set_rollback(True)
+            try:
+                self._settle_write(response)
+            except BaseException as error:  # An answer that cannot be rendered or stored: nothing stays.
+                self._end_write_transaction(error)
+                self._release_claim()
+                raise
             self._end_write_transaction()
         self._release_claim()
         return response
+
+    def _settle_write(self, response):
+        """Render a success and store it with the Idempotency-Key, in the write's transaction; mark an
+        error for rollback (an error writes nothing and is never stored: a retry with the key runs again)."""
+        if response.status_code >= 400:
+            transaction.set_rollback(True)
+            return
+        if hasattr(response, "render"):
+            response.render()
+        if self.idempotency_record is not None:
+            idempotency_complete(
+                record=self.idempotency_record, status_code=response.status_code,
+                content_type=response.get("Content-Type", ""), body=response.content, now=timezone.now(),
+            )  # fmt: skip
+            self.idempotency_record = None
 
     def _end_write_transaction(self, exc: BaseException | None = None):
         """Commit the write's transaction, or roll it back (on `exc`, or when marked for rollback)."""

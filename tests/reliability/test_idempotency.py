@@ -137,6 +137,18 @@ def test_business_errors_and_crashes_store_nothing(api):
     assert post(api, "native", {"name": "x"}).status_code == 201
 
 
+@pytest.mark.parametrize("key", [None, "k"])
+def test_an_answer_that_cannot_be_rendered_is_500_and_writes_nothing(api, key):
+    api.raise_request_exception = False
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    response = api.post("/api/v1/test-writes", {"name": "x", "outcome": "unrenderable"}, format="json", **headers)
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error."}
+    assert not IdempotencyKey.objects.exists()
+    assert keys_named("x") == 0
+    assert post(api, "native", {"name": "x"}, key=key or "after").status_code == 201
+
+
 def test_a_request_refused_by_authentication_stores_nothing(project):
     client = keyed_client(project, issue_key(project))
     client.credentials(HTTP_AUTHORIZATION="Bearer sl_live_abcdefgh_" + "x" * 40)
