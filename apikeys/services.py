@@ -131,9 +131,9 @@ def idempotency_claim(*, project: Project, key: str, method: str, path: str, fin
     """Phase 1 of a keyed request: claim `key`, or find the answer stored for it (one short transaction).
 
     Returns `(record, claimed)`: `claimed` is True when the caller now owns the key and must run the
-    request in a transaction that starts with `idempotency_hold` and ends with `idempotency_complete`,
-    or call `idempotency_release`; False when `record` holds the
-    stored answer to replay. Raises IdempotencyKeyReused (422) when the key was used with another
+    request in a transaction that starts with `idempotency_hold` and ends with `idempotency_complete`
+    (or roll back and call `idempotency_release`); False when `record` holds the stored answer to
+    replay. Raises IdempotencyKeyReused (422) when the key was used with another
     method, path or body, and IdempotencyKeyInFlight (409) while the first request still runs.
     The unique (project, key) row decides races between workers: one insert wins. An unfinished claim
     whose owner is gone (its worker crashed, so its transaction and row lock went with it) is taken
@@ -202,7 +202,7 @@ def idempotency_hold(*, record: IdempotencyKey) -> None:
 def idempotency_complete(*, record: IdempotencyKey, status_code: int, content_type: str, body: bytes, now) -> None:
     """Store the answer of the request holding `record`, in that request's transaction: the answer
     commits with the request's writes or not at all, so a retry after any crash replays or runs once."""
-    IdempotencyKey.objects.filter(pk=record.pk).update(
+    IdempotencyKey.objects.filter(pk=record.pk, claimed_at=record.claimed_at).update(
         completed_at=now, status_code=status_code, content_type=content_type, body=body
     )
 
