@@ -2,6 +2,7 @@
 
 from http import HTTPStatus
 
+from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -121,7 +122,10 @@ class TrackDialect(Dialect):
     def body(self, status_code, message, errors, request=None):
         code = track_error_code(status_code)
         doc_path = f"/docs/errors/{code}"
-        doc_url = request.build_absolute_uri(doc_path) if request is not None else doc_path
+        try:
+            doc_url = request.build_absolute_uri(doc_path) if request is not None else doc_path
+        except DisallowedHost:  # the refusal of a bad Host is itself answered in this shape
+            doc_url = doc_path
         return {"error": {"code": code, "message": message, "doc_url": doc_url}}
 
 

@@ -118,8 +118,10 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Failed API authentications per client address per minute before it gets 429 instead of 401.
+# Failed API authentications per minute before 429 instead of 401: per client address and existing key
+# prefix, and per client address for keys whose prefix does not exist (see SECURITY.md).
 FAILED_AUTH_LIMIT = int(os.environ.get("FAILED_AUTH_LIMIT", "30"))
+FAILED_AUTH_UNKNOWN_PREFIX_LIMIT = int(os.environ.get("FAILED_AUTH_UNKNOWN_PREFIX_LIMIT", "300"))
 # Password logins (admin, owner pages) are limited per client address.
 AUTHENTICATION_BACKENDS = ["apikeys.backends.LoginLimitedModelBackend"]
 
@@ -207,7 +209,9 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"()": "salesledger.logs.OneLineFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     # The level is on the handler too: Django's own loggers (django.request) propagate to it past the root's level.
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "level": LOG_LEVEL}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -10,6 +10,7 @@ from rest_framework import exceptions, viewsets
 from rest_framework.views import APIView
 
 from apikeys import limits
+from apikeys.authentication import KeyRefused
 from apikeys.models import APIKey
 from apikeys.services import (
     IdempotencyKeyInFlight,
@@ -56,7 +57,8 @@ class Replay(Exception):
 class GateMixin:
     """What every API request passes through after authentication, whatever its dialect.
 
-    - failed authentication counted per client address; past the limit, 429 instead of 401;
+    - failed authentication counted per client address and key prefix (`limits.failed_auth_bucket`);
+      past the limit, 429 instead of 401, also for the right key of that prefix from that address;
     - the key's rate limit (the project's `rate_limit` per minute), `X-RateLimit-*` on every answer;
     - `Idempotency-Key` on writes: claim, run once, store the answer, replay it.
     """
@@ -67,10 +69,10 @@ class GateMixin:
     def perform_authentication(self, request):
         try:
             super().perform_authentication(request)
-        except exceptions.AuthenticationFailed:
+        except KeyRefused as refused:
             window, _ = limits.hit(
-                limits.failed_auth_bucket(limits.client_address(request)),
-                limit=limits.FAILED_AUTH_LIMIT,
+                limits.failed_auth_bucket(limits.client_address(request), refused.prefix),
+                limit=limits.failed_auth_limit(refused.prefix),
                 seconds=limits.FAILED_AUTH_WINDOW_SECONDS,
             )
             if window.exceeded:
@@ -89,7 +91,7 @@ class GateMixin:
             limits.key_bucket(request.auth),
             limit=request.auth.project.rate_limit,
             seconds=limits.RATE_WINDOW_SECONDS,
-            peek=limits.failed_auth_bucket(limits.client_address(request)),
+            peek=limits.failed_auth_bucket(limits.client_address(request), request.auth.prefix),
             peek_seconds=limits.FAILED_AUTH_WINDOW_SECONDS,
         )
         if failures > limits.FAILED_AUTH_LIMIT:
