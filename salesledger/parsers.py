@@ -69,4 +69,3 @@ class SafeJSONParser(JSONParser):
         if _SURROGATE_ESCAPE.search(text) and (path := _unencodable_path(document)) is not None:
             raise ParseError(f"JSON parse error - {path}: a string with a lone UTF-16 surrogate is not valid Unicode.")
         return document
-

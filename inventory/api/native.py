@@ -24,16 +24,18 @@ from inventory.services import (
 )
 from salesledger.errors import NotFound
 
-
 # RFC 3986: ASCII letters, digits, the reserved and unreserved marks, and well-formed %XX escapes.
 _URI_CHARACTERS = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
 
 
 @extend_schema_field(
     {
-        "anyOf": [{"type": "string", "format": "uri", "pattern": "^(https?|ftps?)://"}, {"type": "string", "maxLength": 0}],
+        "anyOf": [
+            {"type": "string", "format": "uri", "pattern": "^(https?|ftps?)://"},
+            {"type": "string", "maxLength": 0},
+        ],
         "maxLength": 1000,
-        "description": "An absolute http(s) or ftp(s) URI (RFC 3986: non-ASCII characters percent-encoded), or '' for none.",
+        "description": "An absolute http(s) or ftp(s) URI (RFC 3986: non-ASCII percent-encoded), or '' for none.",
     }
 )
 class URIField(serializers.URLField):

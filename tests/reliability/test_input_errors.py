@@ -156,7 +156,10 @@ def test_a_value_the_database_cannot_store_is_400_in_the_dialects_shape(api, dia
 # Refused by the parser for every dialect, whatever field they are in (lone surrogates and numbers
 # that no column can hold); the test endpoint would otherwise write a key named `name`.
 UNREADABLE_BODIES = {
-    "lone surrogate": (rb'{"name": "x\ud800y"}', "JSON parse error - name: a string with a lone UTF-16 surrogate is not valid Unicode."),
+    "lone surrogate": (
+        rb'{"name": "x\ud800y"}',
+        "JSON parse error - name: a string with a lone UTF-16 surrogate is not valid Unicode.",
+    ),
     "lone low surrogate, nested": (
         rb'{"name": "a", "extra": [{"deep": "\udc00"}]}',
         "JSON parse error - extra.0.deep: a string with a lone UTF-16 surrogate is not valid Unicode.",
@@ -166,7 +169,10 @@ UNREADABLE_BODIES = {
         "JSON parse error - a key of the document: a string with a lone UTF-16 surrogate is not valid Unicode.",
     ),
     "number past a double": (b'{"name": "a", "pause": 1e400}', "JSON parse error - the number 1e400 is out of range."),
-    "negative number past a double": (b'{"name": "a", "x": -2e308}', "JSON parse error - the number -2e308 is out of range."),
+    "negative number past a double": (
+        b'{"name": "a", "x": -2e308}',
+        "JSON parse error - the number -2e308 is out of range.",
+    ),
     "NaN": (b'{"name": "a", "pause": NaN}', "JSON parse error - NaN is not a valid JSON number."),
     "Infinity": (b'{"name": "a", "pause": -Infinity}', "JSON parse error - -Infinity is not a valid JSON number."),
 }
