@@ -290,6 +290,9 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
         )
         if max(abs(values["subtotal"]), abs(values["total"])) >= MAX_AMOUNT:
             too_large.add(txn.first_row, "sale_total", f"The transaction's total exceeds {MAX_AMOUNT:,} {currency}.")
+        if abs(values["shipping"]) >= MAX_AMOUNT:
+            field_name = "sale_shipping" if "sale_shipping" in txn.fields else "sale_shipping_in_currency"
+            too_large.add(txn.field_rows[field_name], field_name, f"Exceeds {MAX_AMOUNT:,} {currency}.")
         if sale is None:
             new_sales.append({**new_sale, "id": sale_pk, "external_id": sale_id, **values})
             counts.transactions_created += 1
@@ -403,6 +406,8 @@ def _amounts(row: Row, *, currency, minor_unit, sale_currency, rate) -> tuple[De
     discount = row.discount * minor_unit
     if row.total is not None:
         total = row.total * minor_unit
+    elif abs(unit_price) >= MAX_AMOUNT:
+        total = unit_price  # refused by the caller as too large; no need to multiply it out
     else:
         total = quantize(unit_price * row.quantity - discount, currency)
     return unit_price, discount, total
