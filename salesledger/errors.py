@@ -33,6 +33,14 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class Busy(ServiceError):
+    """The same work is already running for this project: retry after `retry_after` seconds."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "busy"
+    retry_after = 5
+
+
 def flatten_errors(detail, path=()) -> list[tuple[tuple, str, str]]:
     """DRF's nested error detail as a flat list of (path, message, code)."""
     if isinstance(detail, dict):
@@ -221,7 +229,9 @@ def make_exception_handler(dialect: Dialect):
         if isinstance(exc, ServiceError):
             set_rollback()
             status_code = dialect.status_for(exc)
-            return Response(dialect.body(status_code, exc.message, [], request), status=status_code)
+            if isinstance(exc, Busy):
+                headers["Retry-After"] = str(exc.retry_after)
+            return Response(dialect.body(status_code, exc.message, [], request), status=status_code, headers=headers)
         if not isinstance(exc, exceptions.APIException):
             return None  # Unexpected: Django's handler500 answers in the dialect's shape.
         if getattr(exc, "auth_header", None):

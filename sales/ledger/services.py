@@ -206,9 +206,9 @@ def sale_create(
 
     Raises ProductNotFound (404) for a product not in `project`; InvalidLine (400) for a variant of
     another product, a product with variants sold without one, a negative line total (refunds are POS
-    transactions), a fractional quantity of stocked units or amounts too large to store; DuplicateSale (409) for an `external_id` the channel already
-    used in the project; InsufficientStock (409) when stock is short; UnknownCurrency for a bad
-    currency code. Whatever it raises, nothing is written.
+    transactions), a fractional quantity of stocked units or amounts too large to store; DuplicateSale
+    (409) for an `external_id` the channel already used in the project; InsufficientStock (409) when
+    stock is short; UnknownCurrency for a bad currency code. Whatever it raises, nothing is written.
     """
     currency = normalize_currency(currency or project.currency)
     now = timezone.now()
