@@ -117,3 +117,35 @@ def test_real_gunicorn_workers_share_the_caps_and_keep_serving(project, other_pr
             assert send(base, "POST", UPLOAD_PATH, headers=headers(other_key), body=upload)[0] == 200
         assert send(base, "POST", UPLOAD_PATH, headers=headers(key), body=upload)[0] == 200
     assert Sale.objects.filter(project=project).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_what_gunicorn_refuses_itself_and_what_django_answers_in_the_dialects_shape(project):
+    key = issue_key(project)
+    auth = {"Authorization": f"Bearer {key.secret}", "Content-Type": "application/json"}
+    with gunicorns(PORTS[:1]) as (base,):
+        # Django sees these: JSON in the dialect's shape.
+        status, content_type, body = send(
+            base, "POST", "/api/v1/products/", headers=auth, body=iter([b'{"name": "Chunked", ', b'"price": 5}']),
+            chunked=True,
+        )  # fmt: skip
+        assert (status, content_type) == (201, "application/json")
+        assert json.loads(body)["name"] == "Chunked"
+        status, content_type, body = send(
+            base, "POST", "/sells", headers=auth, body=(b"x" * 65536 for _ in range(17)), chunked=True
+        )
+        assert (status, json.loads(body)) == (
+            413,
+            {"message": "Request body too large: over 1048576 bytes, the limit is 1 MB."},
+        )
+        status, content_type, body = send(base, "GET", "/sells", headers={**auth, "Host": "evil.example"})
+        assert (status, content_type) == (400, "application/json")
+        assert json.loads(body) == {"message": "Bad request: the Host header names no site this server serves."}
+        # gunicorn answers these before Django can (plain HTML); its limits are set in gunicorn.conf.py.
+        status, content_type, _ = send(base, "GET", "/sells?" + "x" * 8200, headers=auth)
+        assert (status, content_type) == (414, "text/html")
+        status, content_type, _ = send(base, "GET", "/sells", headers={**auth, **{f"X-H{n}": "1" for n in range(101)}})
+        assert (status, content_type) == (431, "text/html")
+        status, content_type, _ = send(base, "GET", "/sells", headers={**auth, "X-Big": "x" * 8200})
+        assert (status, content_type) == (431, "text/html")
