@@ -171,9 +171,8 @@ def ledger_state() -> dict:
 
 def assert_every_read_answers(api, owner, world, client):
     every_time = f"locationId={world['location']}&startTime=0&endTime=7289654399"
-    for path in [
-        *READS, f"/sells/detail/{world['sale']}", f"/api/v1/sales/{world['sale']}/", f"/sales/v1/transactions?{every_time}"
-    ]:  # fmt: skip
+    details = [f"/sells/detail/{world['sale']}", f"/api/v1/sales/{world['sale']}/"]
+    for path in [*READS, *details, f"/sales/v1/transactions?{every_time}"]:
         response = api.get(path)
         assert response.status_code == 200, (path, response.content[:300])
     client.force_login(owner)

@@ -47,8 +47,8 @@ def test_a_future_rate_does_not_apply_yet(tmp_path):
 
 def test_bad_lines_are_named_by_number_and_nothing_is_loaded(tmp_path):
     text = "\n".join([
-        "EUR,0.92", "XYZ,1", "GBP,-1", "SEK,abc", "NOK,10,2026-13-01", "DKK", "CHF,0.00000000001", "JPY,150", "ISK,1000000000",
-        "HUF,0.00000001234",
+        "EUR,0.92", "XYZ,1", "GBP,-1", "SEK,abc", "NOK,10,2026-13-01", "DKK", "CHF,0.00000000001", "JPY,150",
+        "ISK,1000000000", "HUF,0.00000001234",
     ])  # fmt: skip
     with pytest.raises(CommandError) as raised:
         load(tmp_path, text)
