@@ -112,7 +112,12 @@ class GateMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if self.heavy and request.method in IDEMPOTENT_METHODS:
+        if request.method not in IDEMPOTENT_METHODS:
+            return
+        # First the key, so a retry of a request that is running is told so (409), and a replay
+        # needs no slot; a refused slot then releases the claim like any other error.
+        self._claim_idempotency_key(request)
+        if self.heavy:
             self._held = contextlib.ExitStack()
             try:
                 self._held.enter_context(heavy.heavy_slot())
@@ -121,8 +126,10 @@ class GateMixin:
                     429, "The server is running as many uploads as it takes at once; retry shortly.",
                     wait=heavy.RETRY_AFTER_SECONDS,
                 ) from None  # fmt: skip
+
+    def _claim_idempotency_key(self, request):
         key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is None or request.method not in IDEMPOTENT_METHODS:
+        if key is None:
             return
         if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not (key.isascii() and key.isprintable()):
             raise BadIdempotencyKey()

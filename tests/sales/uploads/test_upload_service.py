@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from inventory.models import Product, Stock, StockMovement
 from sales.ledger.models import Sale, SaleLine
 from sales.ledger.selectors import sales_totals
-from sales.uploads.parse import UploadInvalid
-from sales.uploads.services import sales_upload
+from sales.uploads.parse import UploadInvalid, sale_rows_parse
+from sales.uploads.services import UploadRunning, sales_upload, sales_upload_parsed
 from tests.concurrency import race
 from tests.factories import ProductFactory, ProjectFactory
 from tests.sales.uploads.helpers import SECOND_EXAMPLE, custobar_sale, lines_of
@@ -603,12 +603,31 @@ def test_updating_1000_rows_is_a_bounded_number_of_queries(project):
 def test_concurrent_uploads_of_the_same_new_transaction_make_one_sale(project):
     rows = [row(external_id=str(index), product_id=f"NEW-{index}") for index in range(3)]
 
-    results = race(4, lambda index: sales_upload(project=project, rows=rows))
+    # The import command's way: each upload waits for the one running.
+    def upload_waiting(index):
+        return sales_upload_parsed(project=project, parsed=sale_rows_parse(project=project, rows=rows), wait=True)
 
-    assert all(not isinstance(result, Exception) for result in results), results
-    assert sorted(result.transactions_created for result in results) == [0, 0, 0, 1]
+    waiting = race(4, upload_waiting)
+
+    assert all(not isinstance(result, Exception) for result in waiting), waiting
+    assert sorted(result.transactions_created for result in waiting) == [0, 0, 0, 1]
     assert Sale.objects.count() == 1 and SaleLine.objects.count() == 3
     assert Product.objects.count() == 3 and Customer.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_uploads_of_one_project_run_one_at_a_time_and_the_others_are_told_at_once(project):
+    rows = [row(external_id=str(index), product_id=f"NEW-{index}") for index in range(3)]
+
+    # The API's way: an upload that finds another running is refused at once, never queued.
+    results = race(4, lambda index: sales_upload(project=project, rows=rows))
+
+    done = [result for result in results if not isinstance(result, Exception)]
+    refused = [result for result in results if isinstance(result, Exception)]
+    assert all(isinstance(error, UploadRunning) for error in refused), refused
+    assert done and sum(result.transactions_created for result in done) == 1
+    assert Sale.objects.count() == 1 and SaleLine.objects.count() == 3
 
 
 @pytest.mark.parametrize(
