@@ -123,13 +123,13 @@ class Redis:
 
 
 class Gunicorn:
-    """The production configuration (salesledger.gunicorn_conf), JSON logs, metrics across workers."""
+    """The production configuration (gunicorn.conf.py), JSON logs, metrics across workers."""
 
     def __init__(self, env: dict, folder: Path):
         self.log = folder / "gunicorn.log"
         env = {
             **env,
-            "GUNICORN_BIND": f"127.0.0.1:{PORT}",
+            "BIND": f"127.0.0.1:{PORT}",
             "WEB_CONCURRENCY": str(WORKERS),
             "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
             "LOG_FORMAT": "json",
@@ -137,7 +137,7 @@ class Gunicorn:
         }
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.process = subprocess.Popen(
-            [str(gunicorn), "-c", "python:salesledger.gunicorn_conf", "salesledger.wsgi"],
+            [str(gunicorn), "salesledger.wsgi"],
             cwd=ROOT,
             env=env,
             stdout=self.log.open("wb"),

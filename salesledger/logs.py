@@ -1,10 +1,31 @@
-"""What every log line of a request carries: its request id, and once the key is known, the
-project's slug and the key's prefix (never the key). LOG_FORMAT=json prints them as JSON fields."""
+"""Log lines: one line per record whatever a client put in the fields it logs, and on every line of
+a request its request id and, once the key is known, the project's slug and the key's prefix (never
+the key): fields of their own with LOG_FORMAT=json."""
 
 import contextvars
 import logging
+import re
 
 from django.core.signals import request_finished
+
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    r"""Control characters as Python escapes: a path with `%0d%0a` logs as `\r\n`, not as a new line."""
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class OneLineFormatter(logging.Formatter):
+    """Escapes control characters in the formatted message, so no logged field can forge a line.
+
+    A traceback, appended after the message, keeps its own lines.
+    """
+
+    def formatMessage(self, record):
+        return escape_controls(super().formatMessage(record))
+
 
 _fields: contextvars.ContextVar[dict | None] = contextvars.ContextVar("request_log_fields", default=None)
 FIELDS = ("request_id", "project", "key_prefix")

@@ -1,7 +1,7 @@
 """Our Prometheus metrics (django-prometheus adds Django's own), served at /metrics.
 
 Under gunicorn, set PROMETHEUS_MULTIPROC_DIR (an empty folder) for the master and its workers:
-every worker then writes its values there and /metrics adds them up (`salesledger.gunicorn_conf`
+every worker then writes its values there and /metrics adds them up (`gunicorn.conf.py`
 empties the folder at start and retires a dead worker's files).
 """
 

@@ -9,13 +9,14 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connection
 from django.db.models import Case, Count, F, Min, When
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.defaults import page_not_found, server_error
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from redis.exceptions import RedisError
 
@@ -120,6 +121,21 @@ def error_doc(request, code: str):
     if code not in statuses:
         raise Http404(code)
     return render(request, "error_doc.html", {"code": code, "status": statuses[code]})
+
+
+def refused(request, exception=None):
+    """400 raised outside a view: a Host not in ALLOWED_HOSTS, a body or form past Django's limits."""
+    if dialect_for_path(request.path):
+        if isinstance(exception, DisallowedHost):
+            return json_error(request, 400, "Bad request: the Host header names no site this server serves.")
+        return json_error(request, 400, "Bad request.")
+    return bad_request(request, exception)
+
+
+def forbidden(request, exception=None):
+    if dialect_for_path(request.path):
+        return json_error(request, 403, "Forbidden.")
+    return permission_denied(request, exception)
 
 
 def not_found(request, exception=None):
