@@ -88,13 +88,19 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.config(
+            default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+            conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a database URL ({str(error).split('.')[0]}): set it like "
+        "postgres://user@host:5432/dbname, or unset it to use SQLite in db.sqlite3."
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -202,6 +208,9 @@ SPECTACULAR_SETTINGS = {
     # Several components have a `status` with different choices; name each set.
     "ENUM_NAME_OVERRIDES": {"SaleStatusEnum": "sales.models.SaleStatus"},
 }
+
+# `seed_demo` keeps the demo key's secret here so that every run prints the same working key.
+DEMO_KEY_FILE = os.environ.get("DEMO_KEY_FILE", str(BASE_DIR / ".demo-api-key"))
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
