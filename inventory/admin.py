@@ -12,20 +12,19 @@ from django.utils.html import format_html, format_html_join
 
 from inventory import selectors
 from inventory.models import MAX_UNITS, Product, Stock, StockMovement, Variant
-from inventory.services import (
+from inventory.services.catalogue import (
     PRODUCT_FIELDS,
     VARIANT_FIELDS,
     DuplicateProduct,
-    InsufficientStock,
     product_check_unique,
     product_create,
     product_delete,
     product_update,
-    stock_adjust,
     variant_create,
     variant_delete,
     variant_update,
 )
+from inventory.services.stock import InsufficientStock, stock_adjust
 from salesledger.errors import ServiceError
 
 HISTORY_ROWS = 20

@@ -10,16 +10,8 @@ from apikeys.api.base import ProjectScopedViewSet
 from inventory import selectors
 from inventory.filters import ProductFilter, StockMovementFilter
 from inventory.models import MAX_UNITS, Product, StockMovement, Variant
-from inventory.services import (
-    DuplicateProduct,
-    InsufficientStock,
-    InvalidQuantity,
-    VariantRequired,
-    product_create,
-    product_delete,
-    product_update,
-    stock_adjust,
-)
+from inventory.services.catalogue import DuplicateProduct, product_create, product_delete, product_update
+from inventory.services.stock import InsufficientStock, InvalidQuantity, VariantRequired, stock_adjust
 from salesledger.errors import NotFound
 
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from apikeys.models import IdempotencyKey, RequestLog
 from apikeys.services import IDEMPOTENCY_TTL
-from tests.conftest import KeyedClient
 from tests.factories import UserFactory, issue_key
+from tests.helpers import KeyedClient
 
 pytestmark = pytest.mark.django_db
 
