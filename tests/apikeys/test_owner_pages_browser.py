@@ -10,8 +10,9 @@ import urllib.request
 import pytest
 
 from apikeys.models import APIKey
+from apikeys.services import request_log_write
 from tests.browser import chromium_page, screenshot
-from tests.factories import ProjectFactory, UserFactory
+from tests.factories import ProjectFactory, UserFactory, issue_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -92,3 +93,25 @@ def test_the_first_hour_of_an_owner(live_server):
     elsewhere = [url for url in requested if urllib.parse.urlsplit(url).netloc not in (own_host, "")]
     assert elsewhere == []
     assert any(url.endswith("/api/schema/") for url in requested)
+
+
+def test_the_request_log_fits_a_1280_pixel_window(live_server):
+    owner = UserFactory(username="olivia", password="correct-horse-battery")
+    project = ProjectFactory(slug="shop", name="Olivia's shop", owners=[owner])
+    issued = issue_key(project)
+    long_path = "/api/v1/products/?" + "&".join(f"name=very-long-filter-value-{n}" for n in range(15))
+    request_log_write(project=project, api_key=issued.api_key, method="GET", path=long_path[:500], status_code=400,
+                      duration_ms=3, request_id="r" * 128, client_address="2001:db8::1",
+                      error='{"detail": "' + "x" * 2000 + '"}')  # fmt: skip
+
+    with chromium_page() as page:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.goto(f"{live_server.url}/accounts/login/?next=/projects/shop/keys/{issued.api_key.pk}/requests")
+        page.fill("#id_username", "olivia")
+        page.fill("#id_password", "correct-horse-battery")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#requests")
+        screenshot(page, "request-log")
+
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        assert page.get_attribute("#requests tbody td:nth-child(3)", "title") == long_path[:500]
