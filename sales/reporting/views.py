@@ -146,13 +146,29 @@ def _staff_dashboard(request):
 staff_dashboard = admin.site.admin_view(_staff_dashboard)
 
 
-def _csv_chunks(rows: Iterable[tuple]) -> Iterator[str]:
+_CURRENCY = EXPORT_COLUMNS.index("currency")
+_MONEY = [EXPORT_COLUMNS.index(name) for name in ("subtotal", "discount", "shipping", "tax", "total")]
+_TIMES = [EXPORT_COLUMNS.index(name) for name in ("created_at", "confirmed_at", "cancelled_at")]
+
+
+def _export_row(row: tuple, zone) -> list:
+    """Amounts with their currency's decimals (34.00, 1500 JPY), times in ISO 8601 in the project's zone."""
+    cells = list(row)
+    for index in _MONEY:
+        cells[index] = quantize(cells[index], cells[_CURRENCY])
+    for index in _TIMES:
+        if cells[index] is not None:
+            cells[index] = cells[index].astimezone(zone).isoformat()
+    return cells
+
+
+def _csv_chunks(rows: Iterable[tuple], zone) -> Iterator[str]:
     """The header, then the rows EXPORT_CHUNK_ROWS at a time, as CSV text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow(_export_row(row, zone))
         if count % EXPORT_CHUNK_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -168,7 +184,7 @@ def _export(project: Project, query, form_class=DashboardFilterForm) -> Streamin
     bounds = {"since": period.start, "until": period.end} if period else {"since": None}
     # iterator(): a server-side cursor on PostgreSQL, so 200,000 sales never sit in memory at once.
     rows = sales_for_export(project=project, channel=channel, **bounds).iterator(chunk_size=EXPORT_CHUNK_ROWS)
-    response = StreamingHttpResponse(_csv_chunks(rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(_csv_chunks(rows, project.tzinfo), content_type="text/csv; charset=utf-8")
     name = f"{project.slug}-sales-{f'{days}d' if days else ALL_TIME}{'-' + channel if channel else ''}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

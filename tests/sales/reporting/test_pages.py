@@ -94,18 +94,45 @@ def test_anonymous_visitors_are_sent_to_log_in(client, project):
     assert response["Location"] == "/accounts/login/?next=/projects/alpha/"
 
 
-def test_the_owner_export_streams_the_sales_shown(owner_client, sales):
+def test_the_owner_export_streams_the_sales_shown(owner_client, sales, project):
     response = owner_client.get("/projects/alpha/sales.csv", {"period": 30})
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="alpha-sales-30d.csv"'
     refund, confirmed = sales["refund"], sales["confirmed"]
+
+    def local(moment):
+        return moment.astimezone(project.tzinfo).isoformat()
+
     assert b"".join(response.streaming_content).decode().splitlines() == [
         HEADER,
-        f"{refund.id},{refund.created_at},connecteam,confirmed,USD,-2.0000,0.0000,0.0000,0.0000,-2.0000,,,REFUND,,,,"
-        f"{refund.confirmed_at},",
-        f"{confirmed.id},{confirmed.created_at},sells,confirmed,USD,12.5000,0.0000,0.0000,0.0000,12.5000,S-1,,,,,,"
-        f"{confirmed.confirmed_at},",
+        f"{refund.id},{local(refund.created_at)},connecteam,confirmed,USD,-2.00,0.00,0.00,0.00,-2.00,,,REFUND,,,,"
+        f"{local(refund.confirmed_at)},",
+        f"{confirmed.id},{local(confirmed.created_at)},sells,confirmed,USD,12.50,0.00,0.00,0.00,12.50,S-1,,,,,,"
+        f"{local(confirmed.confirmed_at)},",
+    ]
+
+
+def test_the_export_shows_each_currencys_decimals_and_times_in_the_projects_zone(owner_client, project):
+    project.time_zone = "Europe/Helsinki"
+    project.save()
+    moment = datetime.datetime(2026, 11, 29, 22, 30, tzinfo=datetime.UTC)
+    SaleFactory(project=project, channel="sells", currency="JPY", total=Decimal(1500), created_at=moment)
+    SaleFactory(project=project, channel="sells", currency="KWD", total=Decimal("1.5"), created_at=moment)
+    SaleFactory(project=project, channel="sells", currency="USD", total=Decimal(34), created_at=moment)
+
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                b"".join(owner_client.get("/projects/alpha/sales.csv", {"period": "all"}).streaming_content).decode()
+            )
+        )
+    )
+
+    assert sorted((row["currency"], row["total"], row["created_at"]) for row in rows) == [
+        ("JPY", "1500", "2026-11-30T00:30:00+02:00"),
+        ("KWD", "1.500", "2026-11-30T00:30:00+02:00"),
+        ("USD", "34.00", "2026-11-30T00:30:00+02:00"),
     ]
 
 
