@@ -1,7 +1,6 @@
 """Every write of the tracking app: customers, lead and sale events, exchange rates."""
 
 import csv
-from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,6 +16,7 @@ from salesledger.money import UnknownCurrency, convert, from_minor, normalize_cu
 from tracking import ecb
 from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent
 from tracking.names import random_customer_name
+from tracking.selectors import exchange_rate_table
 
 # The keys a customer identity may be matched by, in order of preference.
 IDENTITY_KEYS = ("external_id", "phone", "email")
@@ -219,25 +219,16 @@ def sale_events_convert_pending(*, currencies: set[str]) -> int:
         )
         if not pending:
             return 0
-        known: dict[str, list[tuple[date, Decimal]]] = {}
-        for code, day, rate in (
-            ExchangeRate.objects.filter(
-                currency__in={event.original_currency.upper() for event in pending},
-                effective_date__lte=timezone.localdate(),
-            )
-            .order_by("currency", "effective_date")
-            .values_list("currency", "effective_date", "rate")
-        ):
-            known.setdefault(code, []).append((day, rate))
+        table = exchange_rate_table(
+            currencies={event.original_currency for event in pending}, until=timezone.localdate()
+        )
         converted = []
         for event in pending:
-            code = event.original_currency.upper()
-            if code not in known:
+            used = table.rate_on(event.original_currency, event.created_at.date())
+            if used is None:
                 continue
-            days = known[code]
-            index = bisect_right(days, event.created_at.date(), key=lambda pair: pair[0])
-            event.exchange_rate_date, event.exchange_rate = days[max(index - 1, 0)]
-            event.amount = _usd_cents(event.original_amount, code, event.exchange_rate)
+            event.exchange_rate, event.exchange_rate_date = used.rate, used.effective_date
+            event.amount = _usd_cents(event.original_amount, used.currency, used.rate)
             converted.append(event)
         SaleEvent.objects.bulk_update(converted, ["amount", "exchange_rate", "exchange_rate_date"], batch_size=500)
     return len(converted)

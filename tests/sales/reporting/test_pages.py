@@ -10,6 +10,8 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from sales.reporting import views
+from tracking.models import ExchangeRate
+from tracking.services import exchange_rates_load
 from tests.factories import ProductFactory, SaleEventFactory, SaleFactory, SaleLineFactory
 
 HEADER = (
@@ -67,6 +69,31 @@ def test_owner_sees_the_dashboard_of_their_project(owner_client, sales, django_a
     assert "Mug &lt;b&gt;" in html and "Mug <b>" not in html
     assert 'href="/projects/alpha/sales.csv?period=30&amp;channel="' in html
     assert 'href="/projects/alpha/sales.csv?period=all&amp;channel="' in html
+
+
+def test_other_currencies_are_converted_at_the_rate_of_their_day_and_the_page_says_which(
+    owner_client, project, now, django_assert_num_queries
+):
+    ExchangeRate.objects.all().delete()
+    exchange_rates_load(rows=[("EUR", Decimal("0.5"), datetime.date(2020, 1, 1)),
+                              ("EUR", Decimal("0.8"), (now - datetime.timedelta(days=2)).date())])  # fmt: skip
+    SaleFactory(project=project, channel="sells", currency="EUR", total=Decimal(8), created_at=now)
+    SaleFactory(project=project, channel="sells", currency="EUR", total=Decimal(1),
+                created_at=now - datetime.timedelta(days=5))  # fmt: skip
+    SaleFactory(project=project, channel="sells", currency="AED", total=Decimal(3), created_at=now)
+    SaleFactory(project=project, channel="sells", currency="USD", total=Decimal(1), created_at=now)
+
+    with django_assert_num_queries(9):  # the rates: one more query
+        html = owner_client.get("/projects/alpha/").content.decode()
+
+    # 8 EUR / 0.8 + 1 EUR / 0.5 + 1 USD; the dirham has no rate
+    assert '<span class="figure" id="revenue-total">13.00 USD</span>' in html
+    rate_day = (now - datetime.timedelta(days=2)).date()
+    assert (
+        "Sales in other currencies are converted to USD at the exchange rates of each sale's day:\n"
+        f"    EUR rates of 2020-01-01 to {rate_day} (latest: 1 USD = 0.8 EUR)."
+    ) in html
+    assert "Not charted, no exchange rate yet:\n    3.00 AED." in html
 
 
 def test_the_period_and_channel_filters(owner_client, sales):
