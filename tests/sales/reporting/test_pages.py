@@ -10,9 +10,9 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from sales.reporting import views
+from tests.factories import ProductFactory, SaleEventFactory, SaleFactory, SaleLineFactory
 from tracking.models import ExchangeRate
 from tracking.services import exchange_rates_load
-from tests.factories import ProductFactory, SaleEventFactory, SaleFactory, SaleLineFactory
 
 HEADER = (
     "id,created_at,channel,status,currency,subtotal,discount,shipping,tax,total,external_id,original_state,"
