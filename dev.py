@@ -52,6 +52,8 @@ def preflight():
 
 def port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server will: a port whose last connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -87,7 +89,8 @@ def run():
 def manage():
     ensure_venv()
     preflight()
-    sys.exit(subprocess.run([str(PYTHON), "manage.py", *sys.argv[2:]], cwd=ROOT, env=DEV_ENV).returncode)
+    # In the caller's directory, so that file arguments (rates.csv, sales.json) are where the caller means.
+    sys.exit(subprocess.run([str(PYTHON), str(ROOT / "manage.py"), *sys.argv[2:]], env=DEV_ENV).returncode)
 
 
 def test():

@@ -196,8 +196,46 @@ SPECTACULAR_SETTINGS = {
         "One ledger of sales for many projects. Five sales dialects (costtrack, sells, track, "
         "custobar, connecteam) at their documented paths, plus the native REST API under /api/v1/. "
         "Authenticate with a project API key as `Authorization: Bearer KEY`, `X-API-KEY: KEY` "
-        "or HTTP Basic (the key as user name or password)."
+        "or HTTP Basic (the key as user name or password): any one of the three."
     ),
+    # One description per dialect (docs/dialects.md says more).
+    "TAGS": [
+        {
+            "name": "costtrack",
+            "description": "CostTrack Pro's integration API: `POST /api/sales/create` records one "
+            'confirmed sale of one product (by UUID). Errors: `{"success": false, "error": "..."}`.',
+        },
+        {
+            "name": "sells",
+            "description": "The sells API: sales of several products by the key's acting user, created "
+            "pending (stock reserved), then confirmed or cancelled; `GET /sells` lists them with totals. Errors: "
+            '`{"message": "..."}`.',
+        },
+        {
+            "name": "track",
+            "description": "Dub's conversion tracking API (`/track/sale`, `/track/lead`; Dub's official "
+            "SDKs work unchanged): attribution of leads and sales to clicks, sales in any ISO 4217 currency converted "
+            'to US cents (or recorded pending until a rate exists). Errors: `{"error": {"code", "message", '
+            '"doc_url"}}`.',
+        },
+        {
+            "name": "custobar",
+            "description": 'Custobar\'s sales data upload: `{"sales": [row, ...]}` with the key as '
+            "HTTP Basic user name; rows with one `sale_external_id` form one transaction; all or nothing, re-uploads "
+            "update.",
+        },
+        {
+            "name": "connecteam",
+            "description": "Connecteam's Sales API (transactions of POS locations, key as "
+            '`X-API-KEY`): create 1-100 at once, delete by period or one by one; FastAPI-style `{"detail": ...}` '
+            "errors.",
+        },
+        {
+            "name": "native",
+            "description": "SalesLedger's own REST API under `/api/v1/`: products and stock, sales, "
+            "locations, customers and conversions, the key's project and keys.",
+        },
+    ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

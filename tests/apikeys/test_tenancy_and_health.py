@@ -98,3 +98,9 @@ def test_redoc_bundle_names_no_other_host_and_the_page_allows_none(client):
     assert '<script src="/api/redoc/redoc.standalone.js">' in page.content.decode()
     assert bundle.status_code == 200
     assert b"cdn.redoc.ly" not in bundle.content and b"fonts.googleapis" not in bundle.content
+
+
+def test_schema_describes_each_dialect(api):
+    tags = {tag["name"]: tag["description"] for tag in api.get("/api/schema/?format=json").json()["tags"]}
+    assert set(tags) == {"costtrack", "sells", "track", "custobar", "connecteam", "native"}
+    assert tags["track"].startswith("Dub's conversion tracking API")
