@@ -22,12 +22,6 @@ def project_list(request):
     return render(request, "apikeys/project_list.html", {"projects": projects_owned_by(request.user)})
 
 
-@login_required
-def project_detail(request, slug):
-    project = _owned_project(request.user, slug)
-    return render(request, "apikeys/project_detail.html", {"project": project})
-
-
 # The secret of a key just issued waits in the (server-side) session for the one page that shows it:
 # the POST redirects (Post/Redirect/Get), so a reload never posts again and never shows the secret twice.
 ISSUED_SESSION_KEY = "apikeys.issued"
