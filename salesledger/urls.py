@@ -9,6 +9,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from salesledger import views
 
+PAGES_WITH_SLASH = ("admin", "projects", "api/schema", "api/docs", "api/redoc")
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="project-list", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
@@ -29,6 +31,8 @@ urlpatterns = [
     path("", include("sales.ledger.api.urls")),
     path("", include("sales.pos.api.urls")),
     path("", include("sales.uploads.api.urls")),
+    # The pages' documented paths typed without their slash lead to them (API paths answer both themselves).
+    *[path(page, RedirectView.as_view(url=f"/{page}/", query_string=True)) for page in PAGES_WITH_SLASH],
 ]
 
 # The benchmark's floor endpoint (bench/floor.py), only in a server the benchmark starts.

@@ -40,6 +40,12 @@ def test_healthz_ok_with_and_without_the_slash(client, path):
     assert response.json() == {"status": "ok"}
 
 
+@pytest.mark.parametrize("page", ["/admin", "/projects", "/api/schema", "/api/docs", "/api/redoc"])
+def test_pages_typed_without_their_slash_lead_to_them(client, page):
+    response = client.get(page, {"format": "json"})
+    assert (response.status_code, response["Location"]) == (302, f"{page}/?format=json")
+
+
 def test_favicon_is_served(client):
     response = client.get("/favicon.ico")
     assert (response.status_code, response["Content-Type"]) == (200, "image/x-icon")
