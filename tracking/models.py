@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from apikeys.models import Project
+from salesledger.money import RATE_MAX, RATE_MIN, RATE_RANGE_MESSAGE
 
 _PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -184,10 +185,11 @@ class ExchangeRate(models.Model):
                 name="exchange_rate_currency_date_unique",
                 violation_error_message="There is already a rate for this currency on this date: edit that one.",
             ),
+            # The range every rate is accepted in (salesledger.money): converted amounts stay storable.
             models.CheckConstraint(
-                condition=models.Q(rate__gt=0),
-                name="exchange_rate_positive",
-                violation_error_message="The rate must be greater than zero.",
+                condition=models.Q(rate__gte=RATE_MIN, rate__lte=RATE_MAX),
+                name="exchange_rate_sane_range",
+                violation_error_message=f"The rate {RATE_RANGE_MESSAGE}",
             ),
             models.CheckConstraint(
                 condition=models.Q(currency__regex=r"^[A-Z]{3}$"),

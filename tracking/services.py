@@ -12,7 +12,16 @@ from rest_framework import status
 
 from apikeys.models import Project
 from salesledger.errors import NotFound, ServiceError
-from salesledger.money import UnknownCurrency, convert, from_minor, normalize_currency, to_minor
+from salesledger.money import (
+    RATE_MAX,
+    RATE_MIN,
+    RATE_RANGE_MESSAGE,
+    UnknownCurrency,
+    convert,
+    from_minor,
+    normalize_currency,
+    to_minor,
+)
 from tracking import ecb
 from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent
 from tracking.names import random_customer_name
@@ -242,9 +251,14 @@ def exchange_rates_parse(*, data: bytes, today: date) -> list[tuple[str, Decimal
     """
     if ecb.looks_like_ecb(data):
         try:
-            return ecb.per_usd_rows(ecb.parse(data))
+            rows = ecb.per_usd_rows(ecb.parse(data))
         except ecb.InvalidReferenceRates as error:
             raise InvalidExchangeRates(str(error), errors=[str(error)]) from error
+        errors = [f"{code} of {day}: rate {rate} per USD {RATE_RANGE_MESSAGE}" for code, rate, day in rows
+                  if not RATE_MIN <= rate <= RATE_MAX]  # fmt: skip
+        if errors:
+            raise InvalidExchangeRates("; ".join(errors), errors=errors)
+        return rows
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -271,6 +285,8 @@ def exchange_rates_from_csv(*, lines: Iterable[str], today: date) -> list[tuple[
             rate = Decimal(cells[1])
             if not rate.is_finite() or rate <= 0:
                 raise InvalidOperation
+            if not RATE_MIN <= rate <= RATE_MAX:
+                raise ValueError(f"rate '{cells[1]}' {RATE_RANGE_MESSAGE}")
             if rate != rate.quantize(Decimal(1).scaleb(-rate_field.decimal_places)) or rate.adjusted() >= (
                 rate_field.max_digits - rate_field.decimal_places
             ):

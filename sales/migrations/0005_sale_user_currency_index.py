@@ -9,7 +9,6 @@ class Migration(migrations.Migration):
     dependencies = [
         ('apikeys', '0003_limits_idempotency_request_log'),
         ('sales', '0004_rollups'),
-        ('tracking', '0003_reference_exchange_rates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -173,20 +173,29 @@ def _staff_dashboard(request):
 staff_dashboard = admin.site.admin_view(_staff_dashboard)
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _CURRENCY = EXPORT_COLUMNS.index("currency")
 _MONEY = [EXPORT_COLUMNS.index(name) for name in ("subtotal", "discount", "shipping", "tax", "total")]
 _TIMES = [EXPORT_COLUMNS.index(name) for name in ("created_at", "confirmed_at", "cancelled_at")]
 
 
+def _cell(value):
+    """A text cell that a spreadsheet would run as a formula, prefixed with ' to stay text; numbers,
+    times and ids (never str here) are written as they are."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def _export_row(row: tuple, zone) -> list:
-    """Amounts with their currency's decimals (34.00, 1500 JPY), times in ISO 8601 in the project's zone."""
+    """Amounts with their currency's decimals (34.00, 1500 JPY), times in ISO 8601 in the project's zone,
+    text that a spreadsheet would run as a formula kept text."""
     cells = list(row)
     for index in _MONEY:
         cells[index] = quantize(cells[index], cells[_CURRENCY])
     for index in _TIMES:
         if cells[index] is not None:
             cells[index] = cells[index].astimezone(zone).isoformat()
-    return cells
+    return [_cell(value) for value in cells]
 
 
 def _csv_chunks(rows: Iterable[tuple], zone) -> Iterator[str]:

@@ -69,7 +69,7 @@ def test_exchange_rates_are_editable_with_iso_codes_and_errors_in_words(staff_cl
     assert list(ExchangeRate.objects.values_list("currency", "rate")) == [("EUR", Decimal("0.92"))]
     assert [(r.status_code, r.context["errors"]) for r in refusals] == [
         (200, [["'xyz' is not an ISO 4217 currency code."]]),
-        (200, [["The rate must be greater than zero."]]),
+        (200, [["The rate must be between 0.00000001 and 100000000."]]),
         (200, [["There is already a rate for this currency on this date: edit that one."]]),
     ]
 

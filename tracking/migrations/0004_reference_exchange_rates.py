@@ -22,6 +22,6 @@ def load_reference_rates(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tracking", "0002_sale_conversion_pending")]
+    dependencies = [("tracking", "0003_sale_conversion_pending")]
 
     operations = [migrations.RunPython(load_reference_rates, migrations.RunPython.noop, elidable=True)]
