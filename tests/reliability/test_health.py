@@ -17,8 +17,9 @@ def tasks_check():
     }  # fmt: skip
 
 
-def test_all_well_is_200_ok(client):
-    response = client.get("/healthz")
+@pytest.mark.parametrize("path", ["/healthz", "/healthz/"])
+def test_all_well_is_200_ok(client, path):
+    response = client.get(path)
     assert response.status_code == 200
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
     assert response.json() == {
