@@ -14,6 +14,8 @@ writes in every sales dialect:
    them killed at a random moment, the client retrying with the same key until it gets an answer:
    exactly one sale per key, and every answer names a sale that exists.
 
+Then /metrics, added up over every worker (killed ones too), is compared with the ledger.
+
 Each drill prints its figures (requests sent, 5xx seen, duplicates found) and the run exits 1 when
 an invariant fails. Ports: FAULTS_PORT (gunicorn, default 8510), +1 PostgreSQL, +2 Redis.
 """
