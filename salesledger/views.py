@@ -28,6 +28,7 @@ from salesledger.errors import DATABASE_OUTAGES, TRACK_ERROR_CODES, database_una
 
 # A due task waiting longer than this means no worker is taking tasks (or they cannot keep up).
 TASKS_LATE_AFTER_SECONDS = 300
+DATABASE_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
 
 
 @never_cache
@@ -67,9 +68,13 @@ def _cache_check() -> dict:
 
 
 def _tasks_check() -> dict:
-    """The database task queue: tasks due now, and how long the oldest of them has waited."""
-    if not apps.is_installed("django_tasks_db"):
+    """The database task queue (django-tasks' database backend): tasks due now, and how long the
+    oldest of them has waited. Another engine's queue is not measured here."""
+    backend = getattr(settings, "TASKS", {}).get("default", {}).get("BACKEND")
+    if backend is None or not apps.is_installed("django_tasks_db"):
         return {"status": "not configured"}
+    if backend != DATABASE_TASKS_BACKEND:
+        return {"status": "not measured", "backend": backend}
     from django_tasks_db.models import DBTaskResult, get_date_max
 
     now = timezone.now()

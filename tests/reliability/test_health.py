@@ -1,8 +1,11 @@
 """GET /healthz: each dependency's state; 200 unless the database is down."""
 
+from datetime import timedelta
+
 import pytest
 from django.apps import apps
 from django.test import override_settings
+from django.utils import timezone
 
 from tests.reliability.servers import RedisServer
 
@@ -12,9 +15,10 @@ TASKS_NOT_CONFIGURED = {"status": "not configured"}
 
 
 def tasks_check():
-    return TASKS_NOT_CONFIGURED if not apps.is_installed("django_tasks_db") else {
-        "status": "ok", "queue_depth": 0, "oldest_due_age_seconds": 0,
-    }  # fmt: skip
+    """An empty database queue where the task engine keeps it there (the events work), else none."""
+    if not apps.is_installed("django_tasks_db"):
+        return TASKS_NOT_CONFIGURED
+    return {"status": "ok", "queue_depth": 0, "oldest_due_age_seconds": 0}
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/healthz/"])
@@ -62,3 +66,24 @@ def test_redis_down_is_degraded_but_200_and_ok_again_when_it_returns(client):
             assert client.get("/healthz").json()["status"] == "ok"
     finally:
         server.stop()
+
+
+@pytest.mark.skipif(
+    not apps.is_installed("django_tasks_db"), reason="the task engine (issue 15) is not installed on this branch"
+)
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
+def test_a_due_task_waiting_over_5_minutes_is_degraded(client):
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    now = timezone.now()
+    fields = {"args_kwargs": {}, "task_path": "any.task", "backend_name": "default", "queue_name": "default",
+              "exception_class_path": "", "traceback": ""}  # fmt: skip
+    late = DBTaskResult.objects.create(status="READY", run_after=get_date_max(), **fields)
+    DBTaskResult.objects.filter(pk=late.pk).update(enqueued_at=now - timedelta(minutes=6))
+    DBTaskResult.objects.create(status="READY", run_after=now + timedelta(hours=1), **fields)  # not due yet
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    tasks = response.json()["checks"]["tasks"]
+    assert (tasks["status"], tasks["queue_depth"]) == ("degraded", 1)
+    assert tasks["oldest_due_age_seconds"] >= 360
