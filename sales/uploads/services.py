@@ -23,8 +23,9 @@ from django.utils import timezone
 from psycopg import sql
 
 from inventory.models import Product
-from sales.ledger.models import Sale, SaleChannel, SaleLine, SaleStatus
-from sales.ledger.services import TRANSITIONS
+from inventory.services.catalogue import products_create_many
+from sales.ledger.models import Sale, SaleChannel, SaleLine
+from sales.ledger.services import sale_status_allowed, sale_status_columns
 from sales.uploads.models import Upload
 from sales.uploads.parse import (
     COMPANY_FIELD,
@@ -141,7 +142,7 @@ def _check(transactions: dict[str, Transaction], existing: dict[str, Sale]) -> l
                 )
         elif "sale_state" in fields:
             target = STATE_STATUS[fields["sale_state"]]
-            if target != sale.status and (sale.status, target) not in TRANSITIONS:
+            if target != sale.status and not sale_status_allowed(sale.status, target):
                 problems.add(
                     txn.field_rows["sale_state"],
                     "sale_state",
@@ -190,8 +191,9 @@ def products_get_or_create(*, project, wanted: list[ProductWanted]) -> tuple[lis
     A `product_id` matches a product's external id only; without it the sku, then the ean, then the
     synthetic external id match. Unmatched products are created with the row's details: a `product_id`,
     else the synthetic id (`sku:...`/`ean:...`), as external id and as name; the sku and ean unless
-    another product has them. Rows later in `wanted` see products created for earlier ones. No stock
-    is created or changed. Raises IntegrityError when a concurrent request inserted the same product.
+    another product has them, through `products_create_many` (with their stock rows, no stock). Rows
+    later in `wanted` see products created for earlier ones. Raises IntegrityError when a concurrent
+    request inserted the same product.
     """
     external_ids, skus, eans = set(), set(), set()
     for item in wanted:
@@ -208,30 +210,33 @@ def products_get_or_create(*, project, wanted: list[ProductWanted]) -> tuple[lis
         for index, key in ((by_external, product.external_id), (by_sku, product.sku), (by_ean, product.ean)):
             if key:
                 index[key] = product
-    created, products = [], []
+    # Each row's Product, or the index in `new` of the product it creates (rows later on may name it too).
+    new, products = [], []
     for item in wanted:
         if item.product_id:
             product = by_external.get(item.product_id)
         else:
             synthetic = synthetic_external_id(sku=item.sku, ean=item.ean)
-            product = by_sku.get(item.sku) or by_ean.get(item.ean) or by_external.get(synthetic)
+            # (`is not None`, not `or`: a product made here is its index in `new`, and may be 0.)
+            product = next(
+                (found for found in (by_sku.get(item.sku), by_ean.get(item.ean), by_external.get(synthetic))
+                 if found is not None),
+                None,
+            )  # fmt: skip
         if product is None:
             external_id = item.product_id or synthetic
-            product = Product(
-                project=project,
-                name=external_id,
-                external_id=external_id,
-                sku=item.sku if item.sku and item.sku not in by_sku else None,
-                ean=item.ean if item.ean and item.ean not in by_ean else None,
-                price=max(item.price, Decimal(0)),
-            )
-            for index, key in ((by_external, product.external_id), (by_sku, product.sku), (by_ean, product.ean)):
+            sku = item.sku if item.sku and item.sku not in by_sku else None
+            ean = item.ean if item.ean and item.ean not in by_ean else None
+            product = len(new)
+            new.append({"name": external_id, "external_id": external_id, "sku": sku, "ean": ean,
+                        "price": max(item.price, Decimal(0))})  # fmt: skip
+            for index, key in ((by_external, external_id), (by_sku, sku), (by_ean, ean)):
                 if key:
                     index[key] = product
-            created.append(product)
         products.append(product)
-    Product.objects.bulk_create(created, batch_size=BATCH_SIZE)
-    return products, len(created)
+    # Through the catalogue, so each new product gets its stock row (and no movement: an upload adds no stock).
+    created = products_create_many(project=project, products=new) if new else []
+    return [created[product] if isinstance(product, int) else product for product in products], len(new)
 
 
 @dataclass(slots=True)
@@ -509,11 +514,8 @@ def _sale_values(txn, sale, *, currency, customers, subtotal, lines_changed, now
         "confirmed_at": sale.confirmed_at if sale is not None else None,
         "cancelled_at": sale.cancelled_at if sale is not None else None,
     }
-    if sale is None or status != sale.status:
-        if status == SaleStatus.CONFIRMED:
-            values["confirmed_at"] = now
-        elif status == SaleStatus.CANCELLED:
-            values["cancelled_at"] = now
+    if sale is None or status != sale.status:  # created in its status, or moved as the ledger allows (`_check`)
+        values.update(sale_status_columns(status, now=now))
     return values
 
 

@@ -320,7 +320,11 @@ def test_product_matching_order_and_creation(project, other_project):
     assert same == synthetic
     assert by_new_ean.external_id == "ean:4000000000010"
     assert upload.products_created == 3
-    assert Stock.objects.count() == 4  # the four products made above; the upload made no stock rows
+    # The four products made above and the upload's three, each with its stock row (through the catalogue),
+    # all at zero: the upload records no stock movement.
+    assert Stock.objects.count() == 7
+    assert list(Stock.objects.filter(product__in=products[3:]).values_list("on_hand", "reserved")) == [(0, 0)] * 3
+    assert not StockMovement.objects.filter(product__in=products[3:]).exists()
     assert SaleLine.objects.get(external_id="4").product_name == "NEW-1"
 
 
