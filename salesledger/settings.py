@@ -43,12 +43,17 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     # Ours, in dependency order: each may import only those above it.
     "apikeys",
     "inventory",
     "tracking",
     "sales",
 ]
+
+# The task engine: tasks are rows of the database, run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
