@@ -13,7 +13,9 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 MB = 1024 * 1024
 API_BODY_LIMIT = 1 * MB
 # Paths that accept more; the first matching prefix wins.
-API_BODY_LIMITS_BY_PREFIX = [("/api/sales/upload", 50 * MB)]
+API_BODY_LIMITS_BY_PREFIX = [("/api/sales/upload", 50 * MB), ("/api/v1/imports", 1024 * MB)]
+# The owner page that takes an import's file (streamed to disk, as the API's).
+IMPORT_PAGE = re.compile(r"^/projects/[-\w]+/imports/$")
 # Admin and owner-page forms: Django's own default.
 OTHER_BODY_LIMIT = int(2.5 * MB)
 
@@ -34,7 +36,7 @@ class RequestIDMiddleware:
 
 def body_limit(path: str) -> int:
     if dialect_for_path(path) is None:
-        return OTHER_BODY_LIMIT
+        return 1024 * MB if IMPORT_PAGE.match(path) else OTHER_BODY_LIMIT
     for prefix, limit in API_BODY_LIMITS_BY_PREFIX:
         if path.startswith(prefix):
             return limit

@@ -54,6 +54,9 @@ INSTALLED_APPS = [
 
 # The task engine: tasks are rows of the database, run by `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Files of import jobs wait here until their job succeeds (or is imported again).
+IMPORTS_DIR = Path(os.environ.get("IMPORTS_DIR", BASE_DIR / "var" / "imports"))
+IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "5000"))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

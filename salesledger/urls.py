@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("sales.ledger.api.urls")),
     path("", include("sales.pos.api.urls")),
     path("", include("sales.uploads.api.urls")),
+    path("", include("sales.uploads.urls")),
 ]
 
 # The benchmark's floor endpoint (bench/floor.py), only in a server the benchmark starts.

@@ -63,6 +63,8 @@ class GateMixin:
 
     rate_window: limits.Window | None = None
     idempotency_record = None
+    # False for a view whose body must never be read whole (a file streamed to disk): the header is ignored.
+    idempotent = True
 
     def perform_authentication(self, request):
         try:
@@ -106,7 +108,7 @@ class GateMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is None or request.method not in IDEMPOTENT_METHODS:
+        if key is None or request.method not in IDEMPOTENT_METHODS or not self.idempotent:
             return
         if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not (key.isascii() and key.isprintable()):
             raise BadIdempotencyKey()

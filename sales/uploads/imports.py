@@ -144,12 +144,15 @@ def sales_import(
     batch_size: int = 5000,
     skip: int = 0,
     on_batch: Callable[[int, Upload, dict], None] | None = None,
+    user=None,
+    api_key=None,
 ) -> dict:
     """Import the rows of `stream` (binary) after the first `skip`, in batches of about `batch_size` rows;
-    returns the totals (`COUNTS`). `on_batch(rows imported so far, the batch's Upload, totals)` runs in
-    the batch's own transaction: what it writes commits with the batch, or not at all.
+        returns the totals (`COUNTS`). `on_batch(rows imported so far, the batch's Upload, totals)` runs in
+        the batch's own transaction: what it writes commits with the batch, or not at all. The uploads record
+    `user` and `api_key`.
 
-    Raises BatchInvalid (nothing of that batch written), FileUnreadable (not JSON, not UTF-8...).
+        Raises BatchInvalid (nothing of that batch written), FileUnreadable (not JSON, not UTF-8...).
     """
     totals = dict.fromkeys(COUNTS, 0)
     rows = batches(READERS[file_format](stream), size=batch_size, skip=skip)
@@ -157,7 +160,7 @@ def sales_import(
         for start, parsed in parsed_batches(rows, project=project, typed=file_format != "csv"):
             try:
                 with transaction.atomic():
-                    upload = sales_upload_parsed(project=project, parsed=parsed)
+                    upload = sales_upload_parsed(project=project, parsed=parsed, user=user, api_key=api_key)
                     for name in COUNTS:
                         totals[name] += getattr(upload, name)
                     if on_batch is not None:

@@ -7,7 +7,7 @@ import pytest
 from bench.import_100k import generate
 from sales.uploads.decode import sale_rows_convert, sale_rows_decode, sale_rows_read
 from sales.uploads.parse import sale_rows_parse
-from tests.sales.uploads.helpers import UPLOAD_PATH, SECOND_EXAMPLE
+from tests.sales.uploads.helpers import SECOND_EXAMPLE, UPLOAD_PATH
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +88,7 @@ def test_a_bad_row_in_ten_thousand_is_reported_with_every_problem_and_its_row(ap
     assert response.status_code == 400
     assert response.json()["errors"] == [
         {"row": 7777, "field": "quantity", "message": "must be a number."},
-        {"row": 7777, "field": "unit_price", "message": "must be a whole number of minor units (cents): 5.00 EUR is 500."},
+        {"row": 7777, "field": "unit_price",
+         "message": "must be a whole number of minor units (cents): 5.00 EUR is 500."},
         {"row": 9001, "field": "product_id", "message": "Required: product_id, or product_sku or product_ean."},
     ]  # fmt: skip
