@@ -43,7 +43,7 @@ from sales.uploads.parse import (
 )
 from salesledger.errors import Conflict
 from salesledger.money import convert, from_minor, quantize
-from tracking.services import customer_identity, customers_get_or_create
+from tracking.services import customer_identity, customer_ids_get_or_create
 
 BATCH_SIZE = 1000
 # pg_advisory_xact_lock's first key: the namespace of custobar upload locks (any constant int4).
@@ -370,7 +370,7 @@ def _insert(model, rows: list[dict]) -> None:
 
 
 def _customers(project, transactions) -> dict[str, Any]:
-    """The customer of each transaction that identifies one, by sale external id (one batched call)."""
+    """The customer id of each transaction that identifies one, by sale external id (one batched call)."""
     identities = {}
     for sale_id, txn in transactions.items():
         identity = {key: txn.fields[name] for name, key in CUSTOMER_FIELDS.items() if name in txn.fields}
@@ -378,7 +378,7 @@ def _customers(project, transactions) -> dict[str, Any]:
             identities[sale_id] = identity
     if not identities:
         return {}
-    found = customers_get_or_create(project=project, identities=list(identities.values()))
+    found = customer_ids_get_or_create(project=project, identities=list(identities.values()))
     return {sale_id: found[customer_identity(identity)] for sale_id, identity in identities.items()}
 
 
@@ -508,7 +508,7 @@ def _sale_values(txn, sale, *, currency, customers, subtotal, lines_changed, now
         "discount": discount,
         "shipping": shipping,
         "total": total,
-        "customer_id": customers[txn.external_id].pk if txn.external_id in customers else known_customer,
+        "customer_id": customers.get(txn.external_id, known_customer),
         "extra": extra,
         "created_at": fields.get("sale_date", sale.created_at if sale is not None else None),
         "confirmed_at": sale.confirmed_at if sale is not None else None,
