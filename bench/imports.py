@@ -30,6 +30,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
 from bench.import_100k import COLUMNS, generate, setup_django  # noqa: E402
+from bench.load import Server, _rss_mb  # noqa: E402
 
 BIG_UPLOAD_ROWS = 282_618
 
@@ -97,11 +98,6 @@ def custobar_upload_1000(url: str, key: str, *, clients: int = 2, requests_per_c
             "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds)}  # fmt: skip
 
 
-def _rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
-
-
 def custobar_upload_big(url: str, key: str, server_pid: int, rows: int = BIG_UPLOAD_ROWS) -> dict:
     """One POST of `rows` new rows: status, seconds, body size, and the most any worker grew meanwhile."""
     payload = body(upload_rows(f"BIG-{uuid.uuid4().hex[:6]}", rows))
@@ -147,7 +143,6 @@ def main() -> None:
     from apikeys.models import Project
     from apikeys.services import api_key_create, project_create, user_get_or_create
     from bench import import_100k
-    from bench.run import Server
     from sales.ledger.models import Sale, SaleLine
     from sales.uploads.models import Upload
 

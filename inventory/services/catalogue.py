@@ -21,10 +21,6 @@ class DuplicateProduct(Conflict):
 
     code = "duplicate"
 
-    def __init__(self, message: str, *, field: str):
-        self.field = field
-        super().__init__(message, field=field)
-
 
 class VariantNotAllowed(Conflict):
     code = "product_has_stock"
@@ -65,8 +61,7 @@ def product_create(
     _check_initial_stock(stock_on_hand, "stock_on_hand")
     for index, variant in enumerate(variants):
         _check_initial_stock(variant.get("stock_on_hand", 0), f"variants.{index}.stock_on_hand")
-    if variants and stock_on_hand:
-        raise InvalidQuantity("stock_on_hand: a product with variants keeps its stock per variant.")
+    product_check_stock_placement(stock_on_hand=stock_on_hand, has_variants=bool(variants))
     fields = {"sku": sku, "ean": ean, "external_id": external_id}
     product_check_unique(project=project, fields=fields)
     product = Product(
@@ -192,10 +187,7 @@ def variant_create(
     _check_initial_stock(stock_on_hand, "stock_on_hand")
     with transaction.atomic():
         own = Stock.objects.select_for_update().filter(product=product, variant__isnull=True).first()
-        if own is not None and (own.on_hand or own.reserved):
-            raise VariantNotAllowed(
-                f"{product.name} holds {own.on_hand} units itself: adjust them to 0 before adding variants."
-            )
+        variant_check_allowed(product=product, own_stock=own)
         variant, quantity = _variant_insert(
             product=product, data={"id": id, "name": name, "sku": sku, "price": price, "stock_on_hand": stock_on_hand}
         )
@@ -226,9 +218,24 @@ def variant_delete(*, variant: Variant) -> None:
         variant.delete()
 
 
+def product_check_stock_placement(*, stock_on_hand: int, has_variants: bool) -> None:
+    """Stock lives on the product or on its variants, never both. Raises InvalidQuantity."""
+    if has_variants and stock_on_hand:
+        raise InvalidQuantity("a product with variants keeps its stock per variant.", field="stock_on_hand")
+
+
+def variant_check_allowed(*, product: Product, own_stock: Stock | None) -> None:
+    """A variant can be added only while the product holds no stock itself (it would be stranded).
+    Raises VariantNotAllowed."""
+    if own_stock is not None and (own_stock.on_hand or own_stock.reserved):
+        raise VariantNotAllowed(
+            f"{product.name} holds {own_stock.on_hand} units itself: adjust them to 0 before adding variants."
+        )
+
+
 def _check_initial_stock(value, field: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_UNITS:
-        raise InvalidQuantity(f"{field}: must be a whole number of units from 0 to {MAX_UNITS}.")
+        raise InvalidQuantity(f"must be a whole number of units from 0 to {MAX_UNITS}.", field=field)
 
 
 def product_check_unique(*, project, fields: dict, exclude=None) -> None:
@@ -245,7 +252,7 @@ def product_check_unique(*, project, fields: dict, exclude=None) -> None:
     for row in taken.values(*wanted):
         for field, value in wanted.items():
             if row[field] == value:
-                raise DuplicateProduct(f"{field}: another product of this project has {field} '{value}'.", field=field)
+                raise DuplicateProduct(f"another product of this project has {field} '{value}'.", field=field)
 
 
 def _insert(obj, *, field: str, update_fields=None) -> None:
@@ -263,7 +270,7 @@ def _insert(obj, *, field: str, update_fields=None) -> None:
 def _duplicate_from(error: IntegrityError, default: str = "sku") -> DuplicateProduct:
     text = str(error)
     field = next((name for name in ("external_id", "ean", "sku") if name in text), default)
-    return DuplicateProduct(f"{field}: already taken in this project.", field=field)
+    return DuplicateProduct("already taken in this project.", field=field)
 
 
 def _variant_insert(*, product: Product, data: dict) -> tuple[Variant, int]:

@@ -29,36 +29,40 @@ class StockItem:
     quantity: int
 
 
-class InsufficientStock(Conflict):
-    """Not enough available stock for one or more items; nothing was changed.
+class _Shortages(Conflict):
+    """Some items of a stock change are short; nothing was changed. `shortages` lists every one:
+    product_id, variant_id, name, requested, and the `counted` quantity there was."""
 
-    `shortages` lists every item short: product_id, variant_id, name, requested, available.
-    """
+    counted = "available"
+    title = "Insufficient stock"
+
+    def __init__(self, shortages: list[dict]):
+        self.shortages = shortages
+        listed = "; ".join(
+            f"{item['name']} (requested {item['requested']}, {self.counted} {item[self.counted]})" for item in shortages
+        )
+        super().__init__(f"{self.title}: {listed}", shortages=shortages)
+
+
+class InsufficientStock(_Shortages):
+    """Not enough available stock for one or more items (`available` in each shortage)."""
 
     code = "insufficient_stock"
 
-    def __init__(self, shortages: list[dict]):
-        self.shortages = shortages
-        listed = "; ".join(
-            f"{item['name']} (requested {item['requested']}, available {item['available']})" for item in shortages
-        )
-        super().__init__(f"Insufficient stock: {listed}", shortages=shortages)
+    @property
+    def client_data(self) -> dict:
+        if len(self.shortages) == 1:
+            [shortage] = self.shortages
+            return {"requested": shortage["requested"], "available": shortage["available"]}
+        return {"shortages": self.shortages}
 
 
-class InsufficientReservation(Conflict):
-    """A release or commit asked for more units than are reserved; nothing was changed.
-
-    `shortages` lists every item short: product_id, variant_id, name, requested, reserved.
-    """
+class InsufficientReservation(_Shortages):
+    """A release or commit asked for more units than are reserved (`reserved` in each shortage)."""
 
     code = "insufficient_reservation"
-
-    def __init__(self, shortages: list[dict]):
-        self.shortages = shortages
-        listed = "; ".join(
-            f"{item['name']} (requested {item['requested']}, reserved {item['reserved']})" for item in shortages
-        )
-        super().__init__(f"Not reserved: {listed}", shortages=shortages)
+    counted = "reserved"
+    title = "Not reserved"
 
 
 class VariantRequired(ServiceError):
@@ -141,11 +145,13 @@ def stock_adjust(*, product, variant=None, delta: int, reason: str, actor_user=N
     corrected away), NotFound for a variant of another product, VariantRequired.
     """
     if not isinstance(reason, str) or not reason.strip():
-        raise ReasonRequired("reason: a manual stock adjustment needs a reason.")
+        raise ReasonRequired("a manual stock adjustment needs a reason.", field="reason")
     if actor_user is None and actor_key is None:
         raise ActorRequired("A manual stock adjustment needs an actor (a user or an API key).")
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 or abs(delta) > MAX_UNITS:
-        raise InvalidQuantity(f"delta: must be a non-zero whole number of units, at most {MAX_UNITS} either way.")
+        raise InvalidQuantity(
+            f"must be a non-zero whole number of units, at most {MAX_UNITS} either way.", field="delta"
+        )
     if variant is not None and variant.product_id != product.pk:
         raise NotFound("Variant not found for this product.")
     [movement] = _apply_deltas(
@@ -171,11 +177,13 @@ def _sum_items(items: Iterable[StockItem]) -> dict[_Key, int]:
     for item in items:
         quantity = item.quantity
         if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= MAX_UNITS:
-            raise InvalidQuantity(f"quantity: must be a whole number of units from 1 to {MAX_UNITS}, got {quantity!r}.")
+            raise InvalidQuantity(
+                f"must be a whole number of units from 1 to {MAX_UNITS}, got {quantity!r}.", field="quantity"
+            )
         key = (_as_uuid(item.product_id), _as_uuid(item.variant_id) if item.variant_id is not None else None)
         totals[key] = totals.get(key, 0) + quantity
     if not totals:
-        raise InvalidQuantity("items: at least one item is needed.")
+        raise InvalidQuantity("at least one item is needed.", field="items")
     return totals
 
 
@@ -283,7 +291,7 @@ def _match(keys: list[_Key], rows: list[Stock]) -> dict[_Key, Stock]:
         if variant_id is None:
             row = by_product.get(product_id)
             if row is not None and row.has_variants:
-                raise VariantRequired(f"variant_id: {row.product.name} has variants; name one of them.")
+                raise VariantRequired(f"{row.product.name} has variants; name one of them.", field="variant_id")
         else:
             row = by_variant.get(variant_id)
             if row is not None and row.product_id != product_id:

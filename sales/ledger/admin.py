@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from apikeys.models import Project
 from sales.ledger.models import Sale, SaleChannel, SaleLine, SaleStatus
 from sales.ledger.services import LineInput, sale_cancel, sale_confirm, sale_create
-from salesledger.errors import ServiceError
+from salesledger.errors import ServiceError, form_add_service_error
 
 
 class ManualSaleForm(forms.Form):
@@ -78,11 +78,16 @@ class SaleAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # The ledger keeps every sale; a wrong one is cancelled.
 
-    @admin.action(description="Confirm selected sales", permissions=["view"])
+    def has_move_permission(self, request):
+        """Confirming or cancelling moves stock: it takes the sale's change permission (granted in Users),
+        though the admin never edits a sale's fields."""
+        return request.user.has_perm("sales.change_sale")
+
+    @admin.action(description="Confirm selected sales", permissions=["move"])
     def confirm_sales(self, request, queryset):
         self._move(request, queryset, sale_confirm, "Confirmed")
 
-    @admin.action(description="Cancel selected sales", permissions=["view"])
+    @admin.action(description="Cancel selected sales", permissions=["move"])
     def cancel_sales(self, request, queryset):
         self._move(request, queryset, sale_cancel, "Cancelled")
 
@@ -140,11 +145,8 @@ class SaleAdmin(admin.ModelAdmin):
                 ],
             )
         except ServiceError as error:
-            form.add_error(None, error.message)
+            form_add_service_error(form, error)
             return None
         self.log_addition(request, sale, f"Manual sale: {data['reason']}")
         self.message_user(request, f"Sale {sale.id} recorded ({sale.status}).", messages.SUCCESS)
         return sale
-
-
-from sales.pos import admin  # noqa: E402,F401  (locations and connecteam deletions; see pos_admin.py)

@@ -10,11 +10,7 @@ from django.db.models.functions import Coalesce
 
 from sales.ledger.models import Sale, SaleLine, SaleStatus
 from sales.reporting.models import SalesTally
-from sales.reporting.services import sales_tally_compact
 from salesledger.errors import NotFound
-
-# A (project, user) whose tally has more delta rows than this is compacted by the next read of it.
-TALLY_COMPACT_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -89,10 +85,8 @@ def sales_totals(queryset: QuerySet[Sale]) -> SalesTotals:
 def user_sales_totals(*, project, user, status: str | None = None, created_from=None, created_to=None) -> SalesTotals:
     """The totals of `sales_of_user` with the same filters. Without a time range they are the sums of
     the user's few tally rows (exact, kept by the database), whatever the number of sales; with one,
-    an aggregate over the range of the (project, user, created_at) index.
-
-    Upkeep, not a change of any figure: when the user's tally has grown past TALLY_COMPACT_ROWS delta
-    rows, this read folds them (`sales_tally_compact`), so the next read stays a few rows."""
+    an aggregate over the range of the (project, user, created_at) index. A read never writes: the
+    tally's delta rows are folded by `compact_sales_rollups` (cron), not here."""
     if created_from is not None or created_to is not None:
         return sales_totals(
             sales_of_user(project=project, user=user, status=status, created_from=created_from, created_to=created_to)
@@ -101,8 +95,5 @@ def user_sales_totals(*, project, user, status: str | None = None, created_from=
     sums = SalesTally.objects.filter(project=project, user=user).aggregate(
         count=Coalesce(Sum("sales", filter=counted), 0),
         revenue=Coalesce(Sum("revenue", filter=counted & ~Q(status=SaleStatus.CANCELLED)), Decimal(0)),
-        rows=Count("id"),  # all the user's rows, whatever the status asked for
     )
-    if sums["rows"] > TALLY_COMPACT_ROWS:
-        sales_tally_compact(project_id=project.pk, user_id=user.pk)
     return SalesTotals(count=sums["count"], revenue=sums["revenue"])

@@ -18,7 +18,7 @@ from django.utils import timezone
 from sales.ledger.models import Sale, SaleChannel, SaleStatus
 from sales.pos.models import Location, TransactionDeletion
 from sales.pos.selectors import locations_require, pos_transaction_get, pos_transactions_in_period
-from salesledger.errors import Conflict
+from salesledger.errors import Conflict, ServiceError
 from salesledger.money import normalize_currency, quantize
 
 SALE_TYPES = (
@@ -38,6 +38,16 @@ class TransactionInput:
     amount: Decimal
     tax: Decimal | None = None
     currency: str | None = None
+
+
+class InvalidTransactions(ServiceError):
+    """A batch the dialect never sends: empty or too long, or with a sale type it does not know."""
+
+    code = "invalid_transactions"
+
+
+class InvalidPeriod(ServiceError):
+    code = "invalid_period"
 
 
 class AlreadyRestored(Conflict):
@@ -80,14 +90,14 @@ def pos_transactions_create(
     """Record 1..100 POS transactions, all or none, in a fixed number of queries (one locked read of
     the locations, one insert), whatever the batch size.
 
-    Raises LocationsNotFound (404) naming every location id that is not the project's, ValueError for
-    an empty or over-long batch or an unknown sale type, UnknownCurrency for a bad currency code.
+    Raises LocationsNotFound (404) naming every location id that is not the project's, InvalidTransactions
+    for an empty or over-long batch or an unknown sale type, UnknownCurrency for a bad currency code.
     """
     if not 1 <= len(transactions) <= MAX_BATCH:
-        raise ValueError(f"A batch has 1 to {MAX_BATCH} transactions, not {len(transactions)}.")
+        raise InvalidTransactions(f"A batch has 1 to {MAX_BATCH} transactions, not {len(transactions)}.")
     unknown = {item.sale_type for item in transactions} - set(SALE_TYPES)
     if unknown:
-        raise ValueError(f"Unknown sale types: {sorted(unknown)}.")
+        raise InvalidTransactions(f"Unknown sale types: {sorted(unknown)}.")
     now = timezone.now()
     sales = [_sale(project=project, item=item, user=user, api_key=api_key, now=now) for item in transactions]
     with transaction.atomic():
@@ -127,10 +137,10 @@ def pos_transactions_delete_period(
 
     The rows are locked first, so two overlapping deletes never both record the same transaction.
     Returns the deletion record, or None when the period held no transaction (nothing to record).
-    Raises LocationsNotFound (404) when the location is not the project's, ValueError unless start < end.
+    Raises LocationsNotFound (404) when the location is not the project's, InvalidPeriod unless start < end.
     """
     if start >= end:
-        raise ValueError("end must be after start.")
+        raise InvalidPeriod("end must be after start.")
     with transaction.atomic():
         queryset = pos_transactions_in_period(project=project, location_id=location_id, start=start, end=end)
         sales = list(queryset.select_for_update())

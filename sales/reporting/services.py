@@ -13,6 +13,8 @@ from sales.reporting.models import ChannelSales, LocalDay, ProductSales, SalesTa
 
 # pg_advisory_xact_lock's first key: the namespace of tally compaction locks (any constant int4).
 _COMPACT_LOCK_NAMESPACE = 0x7A11
+# A (project, user) whose tally has more delta rows than this is folded by the periodic compaction.
+TALLY_COMPACT_ROWS = 100
 
 
 def sales_tally_compact(*, project_id: int, user_id: int) -> None:
@@ -46,6 +48,23 @@ def sales_tally_compact(*, project_id: int, user_id: int) -> None:
             for status, (sales, revenue) in sums.items()
             if sales or revenue
         )
+
+
+def sales_tallies_compact(*, min_rows: int = TALLY_COMPACT_ROWS) -> int:
+    """Fold the tally of every (project, user) that has more than `min_rows` delta rows
+    (`sales_tally_compact` each); returns how many were folded. The periodic upkeep behind
+    `manage.py compact_sales_rollups`: reads never write, so the rows pile up until it runs."""
+    keys = (
+        SalesTally.objects.values_list("project_id", "user_id")
+        .annotate(rows=Count("id"))
+        .filter(rows__gt=min_rows, user_id__isnull=False)
+        .order_by()
+    )
+    folded = 0
+    for project_id, user_id, _ in keys.iterator():
+        sales_tally_compact(project_id=project_id, user_id=user_id)
+        folded += 1
+    return folded
 
 
 def _insert_select(model, queryset: QuerySet, columns: list[str]) -> None:

@@ -51,11 +51,11 @@ class UploadInvalid(ServiceError):
     code = "invalid_upload"
 
     def __init__(self, problems: list[dict]):
-        self.problems = sorted(problems, key=lambda problem: -1 if problem["row"] is None else problem["row"])
-        count = len(self.problems)
+        problems = sorted(problems, key=lambda problem: -1 if problem["row"] is None else problem["row"])
+        count = len(problems)
         super().__init__(
             f"The upload was rejected: {count} problem{'s' if count != 1 else ''} found; nothing was written.",
-            errors=self.problems,
+            problems=problems,
         )
 
 

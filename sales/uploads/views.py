@@ -10,6 +10,7 @@ from sales.uploads.api.imports import ImportJobSerializer
 from sales.uploads.forms import ImportForm
 from sales.uploads.jobs import ImportRefused, import_job_create
 from sales.uploads.selectors import import_jobs_of
+from salesledger.errors import form_add_service_error
 
 JOBS_SHOWN = 50
 
@@ -29,7 +30,7 @@ def import_list(request, slug):
                 )  # fmt: skip
                 return redirect("import-list", slug=project.slug)
             except ImportRefused as error:
-                form.add_error(error.data["field"] if error.data["field"] in form.fields else "file", error.message)
+                form_add_service_error(form, error)
         status = 400
     jobs = import_jobs_of(project)[:JOBS_SHOWN]
     return render(request, "uploads/import_list.html", {"project": project, "form": form, "jobs": jobs}, status=status)

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from apikeys.api.base import DialectView
 from sales.uploads.decode import sale_rows_decode
-from sales.uploads.parse import UploadInvalid, document_rows, sale_rows_parse
+from sales.uploads.parse import STATE_STATUS, document_rows, sale_rows_parse
 from sales.uploads.services import sales_upload_parsed
 from salesledger.errors import CUSTOBAR
 
@@ -14,7 +14,8 @@ MONEY_HELP = "Minor units (cents) of the currency: 5.00 EUR is 500."
 
 
 class SaleRowSerializer(serializers.Serializer):
-    """One sale row as the document lists its fields (the service checks them, every problem at once)."""
+    """One sale row as the document lists its fields, for the schema: the parser checks them (every
+    problem at once); a test keeps these names equal to the parser's field tables."""
 
     sale_external_id = serializers.CharField(help_text="The transaction this row belongs to; on every row.")
     sale_date = serializers.CharField(
@@ -35,7 +36,7 @@ class SaleRowSerializer(serializers.Serializer):
     sale_shipping_method = serializers.CharField(required=False)
     sale_shop_id = serializers.CharField(required=False)
     sale_state = serializers.ChoiceField(
-        choices=["NEW", "PENDING_PAYMENT", "PROCESSING", "COMPLETE", "CANCELLED", "CLOSED", "HOLDED"],
+        choices=list(STATE_STATUS),
         required=False,
         help_text="Omitted: COMPLETE. CANCELLED and CLOSED sales leave revenue.",
     )
@@ -138,12 +139,9 @@ class SalesUploadView(DialectView):
         ],
     )
     def post(self, request):
-        try:
-            # The typed fast path first; on anything unusual, the parser that reports every problem.
-            parsed = sale_rows_decode(project=self.project, body=request.body) or sale_rows_parse(
-                project=self.project, rows=document_rows(request.data)
-            )
-            upload = sales_upload_parsed(project=self.project, parsed=parsed, api_key=request.auth, user=request.user)
-        except UploadInvalid as error:
-            return Response(self.dialect.body(error.status_code, error.message, error.problems), status=400)
+        # The typed fast path first; on anything unusual, the parser that reports every problem.
+        parsed = sale_rows_decode(project=self.project, body=request.body) or sale_rows_parse(
+            project=self.project, rows=document_rows(request.data)
+        )
+        upload = sales_upload_parsed(project=self.project, parsed=parsed, api_key=request.auth, user=request.user)
         return Response(UploadResponse(upload).data)

@@ -7,7 +7,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apikeys.api.base import ProjectScopedViewSet
-from sales.uploads.jobs import ImportRefused, import_job_create
+from sales.uploads.jobs import import_job_create
 from sales.uploads.models import ImportJob
 from sales.uploads.selectors import import_job_list
 
@@ -83,11 +83,8 @@ class ImportJobViewSet(ProjectScopedViewSet):
         form = ImportRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        try:
-            job = import_job_create(
-                project=self.project, file=data["file"], file_format=data.get("format"), skip=data["skip"],
-                api_key=request.auth,
-            )  # fmt: skip
-        except ImportRefused as error:
-            raise serializers.ValidationError({error.data["field"]: [error.message]}) from error
+        job = import_job_create(
+            project=self.project, file=data["file"], file_format=data.get("format"), skip=data["skip"],
+            api_key=request.auth,
+        )  # fmt: skip
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

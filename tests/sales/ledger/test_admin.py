@@ -4,12 +4,15 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.auth.models import Permission
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from sales.ledger.models import Sale
 from sales.ledger.services import LineInput, sale_create
 from sales.uploads.services import sales_upload
+from tests.factories import UserFactory
 from tests.helpers import ledger_size, levels
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +71,25 @@ def manual_sale_form(project, lines, **changes):
         data[f"lines-{index}-unit_price"] = price
     data.update(changes)
     return data
+
+
+@pytest.mark.parametrize("permissions", [["view_sale"], ["view_sale", "change_sale"]])
+def test_confirm_and_cancel_take_the_sale_change_permission(project, make_product, permissions):
+    """A view-only staff user sees sales but cannot move stock through the actions."""
+    laptop = make_product("Laptop", stock=5)
+    sale = sell(project, laptop, 2)
+    clerk = UserFactory(username="clerk", is_staff=True)
+    clerk.user_permissions.set(Permission.objects.filter(content_type__app_label="sales", codename__in=permissions))
+    client = Client()
+    client.force_login(clerk)
+    can_move = "change_sale" in permissions
+
+    page = client.get(CHANGELIST)
+    assert page.status_code == 200
+    assert ('value="confirm_sales"' in page.content.decode()) is can_move
+    client.post(CHANGELIST, {"action": "confirm_sales", "_selected_action": [sale.pk]})
+    sale.refresh_from_db()
+    assert (sale.status, levels(laptop)) == (("confirmed", (3, 0)) if can_move else ("pending", (5, 2)))
 
 
 def test_staff_manual_sale_goes_through_the_services(staff_client, staff, project, make_product):

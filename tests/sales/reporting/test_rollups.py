@@ -19,7 +19,6 @@ from django.utils import timezone
 from apikeys.models import Project
 from apikeys.services import project_create
 from sales.ledger.models import Sale, SaleLine, SaleStatus
-from sales.ledger.selectors import TALLY_COMPACT_ROWS
 from sales.ledger.services import LineInput, sale_cancel, sale_confirm, sale_create
 from sales.pos.models import TransactionDeletion
 from sales.pos.services import (
@@ -31,6 +30,7 @@ from sales.pos.services import (
 )
 from sales.reporting.models import ChannelSales, ProductSales, SalesTally
 from sales.reporting.selectors import dashboard_period, revenue_per_day, sales_count_per_status, top_products_by_revenue
+from sales.reporting.services import TALLY_COMPACT_ROWS, sales_tally_compact
 from tests.concurrency import race
 from tests.sales.uploads.helpers import FIRST_EXAMPLE, upload
 
@@ -219,16 +219,21 @@ def test_a_time_zone_change_moves_the_sales_to_their_new_days(project, owner, ma
     assert {key[0] for key in channel_sales} == {key[1] for key in product_sales} == {datetime.date(2026, 3, 10)}
 
 
-def test_sells_totals_compact_the_tally_and_stay_exact(api, project, owner, make_product):
+def test_compaction_folds_the_tally_and_totals_stay_exact(api, project, owner, make_product):
     mouse = make_product("Mouse", stock=1000, price="2.00")
     sales = [sell(project, owner, (mouse, 1)) for _ in range(TALLY_COMPACT_ROWS + 5)]
     for sale in sales[:10]:
         sale_cancel(sale=sale)
-    assert SalesTally.objects.filter(project=project).count() > TALLY_COMPACT_ROWS
+    rows = SalesTally.objects.filter(project=project).count()
+    assert rows > TALLY_COMPACT_ROWS
     expected = {"totalSales": TALLY_COMPACT_ROWS + 5, "totalRevenue": 2 * (TALLY_COMPACT_ROWS - 5)}
 
-    cancelled = api.get("/sells?status=cancelled&limit=1").json()  # a filtered read folds every status
+    cancelled = api.get("/sells?status=cancelled&limit=1").json()
     assert (cancelled["totalSales"], cancelled["totalRevenue"]) == (10, 0)
+    assert SalesTally.objects.filter(project=project).count() == rows  # a read never writes
+    out = io.StringIO()
+    call_command("compact_sales_rollups", stdout=out)
+    assert out.getvalue() == "Compacted 1 sales tally.\n"
     assert SalesTally.objects.filter(project=project).count() == 2  # one row per status
     body = api.get("/sells?limit=1").json()
     assert {key: body[key] for key in expected} == expected
@@ -236,14 +241,15 @@ def test_sells_totals_compact_the_tally_and_stay_exact(api, project, owner, make
     assert_exact(project)
 
 
-def test_a_tally_of_80000_rows_is_folded_in_one_read(api, project, owner, make_product):
-    """A user who writes much and never reads: 80,000 delta rows fold into one in a single read."""
+def test_a_tally_of_80000_rows_is_folded_in_one_compaction(api, project, owner, make_product):
+    """A user who writes much: 80,000 delta rows fold into one in a single run of the compaction."""
     mouse = make_product("Mouse", stock=10, price="2.00")
     sell(project, owner, (mouse, 1))
     pairs = (SalesTally(project=project, user=owner, status="pending", sales=sign, revenue=sign * 2)
              for _ in range(40_000) for sign in (1, -1))  # fmt: skip
     SalesTally.objects.bulk_create(pairs, batch_size=5_000)
 
+    call_command("compact_sales_rollups", stdout=io.StringIO())
     body = api.get("/sells?limit=1").json()
     assert (body["totalSales"], body["totalRevenue"]) == (1, 2)
     assert SalesTally.objects.filter(project=project).count() == 1
@@ -268,8 +274,8 @@ def test_rebuild_command_recomputes_rollups_from_the_ledger(project, owner, make
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sales_moves_and_reads_keep_the_rollups_exact(project, owner, make_product, issued_key):
-    """16 threads at once: each creates sales, confirms or cancels them and reads GET /sells (which
-    compacts the tally when it is long). No deadlock, no lost delta, the totals exact afterwards."""
+    """16 threads at once: each creates sales, confirms or cancels them, reads GET /sells and compacts
+    the tally. No deadlock, no lost delta, the totals exact afterwards."""
     from tests.helpers import keyed_client
 
     products = [make_product(f"Product {index}", stock=1000, price="3.00") for index in range(4)]
@@ -281,6 +287,7 @@ def test_concurrent_sales_moves_and_reads_keep_the_rollups_exact(project, owner,
             sale = sell(project, owner, (products[(index + round_) % 4], 1), (products[(index + 1) % 4], 2))
             (sale_confirm if (index + round_) % 3 else sale_cancel)(sale=sale)
             assert client.get("/sells?limit=1").status_code == 200
+            sales_tally_compact(project_id=project.pk, user_id=owner.pk)
         return True
 
     assert race(16, work) == [True] * 16

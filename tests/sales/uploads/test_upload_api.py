@@ -240,3 +240,10 @@ def test_a_body_over_50_mb_is_413_in_the_dialect_shape(api_basic):
     body = response.json()
     assert body["errors"] == [{"row": None, "field": None, "message": body["error"]}]
     assert nothing_written()
+
+
+def test_the_schema_documents_exactly_the_fields_the_parser_reads():
+    from sales.uploads.api.custobar import SaleRowSerializer
+    from sales.uploads.parse import ROW_FIELDS, SALE_FIELDS
+
+    assert set(SaleRowSerializer().fields) == {"sale_external_id", *SALE_FIELDS, *ROW_FIELDS}
