@@ -33,6 +33,7 @@ from bench.import_100k import COLUMNS, generate, setup_django  # noqa: E402
 from bench.load import Server, _rss_mb  # noqa: E402
 
 BIG_UPLOAD_ROWS = 282_618
+WORKLOADS = ["bulk_import_100k", "custobar_upload_1000", "custobar_upload_49mb"]
 
 
 def copy_floor(rows: int = 100_000) -> dict:
@@ -136,6 +137,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8600")))
     parser.add_argument("--small", action="store_true", help="10,000 bulk rows and a 28,000-row big upload")
+    parser.add_argument("--only", nargs="*", default=WORKLOADS, choices=WORKLOADS, help="the COPY floor always runs")
     options = parser.parse_args()
     setup_django()
     from django.core.management import call_command
@@ -149,8 +151,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     floor = copy_floor()
     print("copy_floor", floor, flush=True)
-    bulk = import_100k.run(rows=10_000 if options.small else 100_000)
-    print("bulk_import_100k", with_ratio(bulk, floor), flush=True)
+    if "bulk_import_100k" in options.only:
+        bulk = import_100k.run(rows=10_000 if options.small else 100_000)
+        print("bulk_import_100k", with_ratio(bulk, floor), flush=True)
     owner = user_get_or_create(username="bench-uploads", password=uuid.uuid4().hex)
     project = project_create(slug=f"bench-up-{uuid.uuid4().hex[:8]}", name="Bench uploads", owner=owner, currency="EUR")
     Project.objects.filter(pk=project.pk).update(rate_limit=2_000_000_000)
@@ -158,10 +161,15 @@ def main() -> None:
     log = Path(os.environ.get("TMPDIR", "/tmp")) / "bench-imports-server.log"
     server = Server(os.environ["DATABASE_URL"], options.port, log)
     try:
-        upload = custobar_upload_1000(server.url, key, requests_per_client=5 if options.small else 15)
-        print("custobar_upload_1000", with_ratio(upload, floor), flush=True)
-        big = custobar_upload_big(server.url, key, server.process.pid, 28_000 if options.small else BIG_UPLOAD_ROWS)
-        print("custobar_upload_49mb", with_ratio(big, floor), flush=True)
+        if "custobar_upload_1000" in options.only:
+            upload = custobar_upload_1000(server.url, key, requests_per_client=5 if options.small else 15)
+            print("custobar_upload_1000", with_ratio(upload, floor), flush=True)
+        if "custobar_upload_49mb" in options.only:
+            rows = 28_000 if options.small else BIG_UPLOAD_ROWS
+            print(
+                "custobar_upload_49mb",
+                with_ratio(custobar_upload_big(server.url, key, server.process.pid, rows), floor),
+            )
     finally:
         server.stop()
         SaleLine.objects.filter(sale__project=project).delete()

@@ -201,3 +201,44 @@ def test_another_projects_job_is_404(post, api, other_api):
 
     assert other_api.get(f"{PATH}{job.pk}").status_code == 404
     assert other_api.get(PATH).json()["results"] == []
+
+
+# The owner page -----------------------------------------------------------------------------------
+
+
+def test_the_owner_page_queues_a_file_and_lists_the_projects_imports(client, owner, project, other_project,
+                                                                     django_capture_on_commit_callbacks):  # fmt: skip
+    client.force_login(owner)
+    page = f"/projects/{project.slug}/imports/"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(page, {"file": SimpleUploadedFile("shop.jsonl", b'{"sale_external_id": "S1"}\n')})
+
+    assert (response.status_code, response["Location"]) == (302, page)
+    job = ImportJob.objects.get()
+    assert (job.project, job.user, job.api_key, job.file_format) == (project, owner, None, "jsonl")
+    listed = client.get(page)
+    assert listed.status_code == 200
+    assert f'data-job="{job.pk}"' in listed.content.decode()
+    assert client.get(f"{page}{job.pk}.json").json()["status"] == "queued"
+    assert client.get(f"/projects/{other_project.slug}/imports/").status_code == 404
+
+
+def test_the_owner_page_refuses_a_file_on_its_field(client, owner, project):
+    client.force_login(owner)
+
+    response = client.post(f"/projects/{project.slug}/imports/", {"file": SimpleUploadedFile("shop.xlsx", b"x")})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "format": ["Can't tell the file's format from its name; send format json, jsonl or csv."]
+    }
+    assert not ImportJob.objects.exists()
+
+
+def test_another_owner_cant_follow_a_job(client, post, api, other_project):
+    post(api, document(rows_of(3)))
+    job = ImportJob.objects.get()
+    client.force_login(other_project.owners.get())
+
+    assert client.get(f"/projects/{api.project.slug}/imports/{job.pk}.json").status_code == 404
