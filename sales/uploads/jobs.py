@@ -64,7 +64,7 @@ def import_job_create(*, project, file, file_format: str | None = None, skip: in
     path = job_file(job)
     path.parent.mkdir(parents=True, exist_ok=True)
     if hasattr(file, "temporary_file_path"):
-        shutil.move(file.temporary_file_path(), path)  # same disk: a rename, no copy
+        shutil.move(file.temporary_file_path(), path)  # a rename when both are on one disk
     else:
         with path.open("wb") as out:
             for chunk in file.chunks():
