@@ -124,7 +124,8 @@ def custobar_upload_big(url: str, key: str, server_pid: int, rows: int = BIG_UPL
         watcher.join()
     return {
         "rows": rows, "megabytes": round(len(payload) / 1e6, 1), "status": status, "seconds": round(seconds, 2),
-        "rows_per_second": round(rows / seconds), "worker_peak_mb": round(max(peak.values()), 1),
+        "rows_per_second": round(rows / seconds) if status == 200 else 0,
+        "worker_peak_mb": round(max(peak.values()), 1),
         "worker_growth_mb": round(max(peak[pid] - before[pid] for pid in workers), 1),
     }  # fmt: skip
 
