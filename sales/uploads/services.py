@@ -317,13 +317,11 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
     )
 
     _insert(Sale, new_sales)
-    if changed_sales:
-        Sale.objects.bulk_update(changed_sales, SALE_UPDATE_FIELDS, batch_size=BATCH_SIZE)
+    _update(Sale, changed_sales, SALE_UPDATE_FIELDS)
     for start in range(0, len(deleted_lines), BATCH_SIZE * 10):
         SaleLine.objects.filter(pk__in=[line.pk for line in deleted_lines[start : start + BATCH_SIZE * 10]]).delete()
     _insert(SaleLine, new_lines)
-    if changed_lines:
-        SaleLine.objects.bulk_update(changed_lines, LINE_UPDATE_FIELDS, batch_size=BATCH_SIZE)
+    _update(SaleLine, changed_lines, LINE_UPDATE_FIELDS)
     return Upload.objects.create(
         project=project,
         user=user,
@@ -353,20 +351,61 @@ def _insert(model, rows: list[dict]) -> None:
         model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH_SIZE)
         return
     fields = {field.attname: field for field in model._meta.concrete_fields}
-    columns = list(rows[0])
-    values_of = itemgetter(*columns)
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(model._meta.db_table), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
+    columns = [fields[name] for name in rows[0]]
+    values_of = itemgetter(*rows[0])
     with connection.cursor() as cursor:
-        # The debug wrapper (tests, DEBUG) records the COPY like any other query, so query counts include it.
-        debug_sql = getattr(cursor, "debug_sql", None)
-        logged = debug_sql(statement.as_string(cursor.cursor)) if debug_sql is not None else nullcontext()
-        with logged, cursor.cursor.copy(statement) as copy:
-            # "numeric(20, 4)" -> "numeric": the binary format needs each column's type.
-            copy.set_types([fields[name].db_type(connection).split("(")[0] for name in columns])
-            for row in rows:
-                copy.write_row(values_of(row))
+        _copy(cursor, model._meta.db_table, columns, map(values_of, rows))
+
+
+def _update(model, objs: list, names: list[str]) -> None:
+    """Write the fields `names` of `objs` (instances already changed), whatever their number: on
+    PostgreSQL one binary COPY into a temporary staging table and one `UPDATE ... FROM` it (the
+    table is dropped at once, so uploads in one transaction don't meet), else batched `bulk_update`."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, names, batch_size=BATCH_SIZE)
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in names)]
+    staging_name = f"{meta.db_table}_staging"
+    table, staging = sql.Identifier(meta.db_table), sql.Identifier(staging_name)
+    changed = sql.SQL(", ").join(sql.Identifier(field.column) for field in columns)
+    with connection.cursor() as cursor:
+
+        def execute(statement):
+            cursor.execute(statement.as_string(cursor.cursor))
+
+        execute(sql.SQL("CREATE TEMPORARY TABLE {} AS SELECT {} FROM {} WITH NO DATA").format(staging, changed, table))
+        _copy(cursor, staging_name, columns, ([getattr(obj, f.attname) for f in columns] for obj in objs))
+        execute(
+            sql.SQL("UPDATE {} AS target SET {} FROM {} AS source WHERE target.{} = source.{}").format(
+                table,
+                sql.SQL(", ").join(
+                    sql.SQL("{} = source.{}").format(sql.Identifier(f.column), sql.Identifier(f.column))
+                    for f in columns[1:]
+                ),
+                staging,
+                sql.Identifier(meta.pk.column),
+                sql.Identifier(meta.pk.column),
+            )
+        )
+        execute(sql.SQL("DROP TABLE {}").format(staging))
+
+
+def _copy(cursor, table: str, columns: list, rows) -> None:
+    """One binary COPY of `rows` (sequences of values, in the order of the model fields `columns`) into `table`."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(field.column) for field in columns)
+    )
+    # The debug wrapper (tests, DEBUG) records the COPY like any other query, so query counts include it.
+    debug_sql = getattr(cursor, "debug_sql", None)
+    logged = debug_sql(statement.as_string(cursor.cursor)) if debug_sql is not None else nullcontext()
+    with logged, cursor.cursor.copy(statement) as copy:
+        # "numeric(20, 4)" -> "numeric": the binary format needs each column's type.
+        copy.set_types([field.db_type(connection).split("(")[0] for field in columns])
+        for row in rows:
+            copy.write_row(row)
 
 
 def _customers(project, transactions) -> dict[str, Any]:
