@@ -242,3 +242,7 @@ def test_another_owner_cant_follow_a_job(client, post, api, other_project):
     client.force_login(other_project.owners.get())
 
     assert client.get(f"/projects/{api.project.slug}/imports/{job.pk}.json").status_code == 404
+
+
+def test_a_job_id_that_is_not_a_uuid_is_404(api):
+    assert api.get(f"{PATH}not-a-uuid").status_code == 404
