@@ -1,5 +1,6 @@
 """Middleware every request passes first: a request id, and a body size limit checked before reading."""
 
+import io
 import re
 import uuid
 
@@ -43,11 +44,41 @@ def body_limit(path: str) -> int:
     return API_BODY_LIMIT
 
 
-class BodySizeLimitMiddleware:
-    """413 from the declared Content-Length, before a byte of the body is read.
+def _too_large(request, length: int | str, limit: int):
+    message = f"Request body too large: {length} bytes, the limit is {limit // MB} MB."
+    if dialect_for_path(request.path):
+        return json_error(request, 413, message)
+    return HttpResponse(message, status=413, content_type="text/plain")
 
-    Django's WSGI request reads at most Content-Length bytes (a body without one reads as empty), so
-    the declared length bounds what any parser can buffer.
+
+def _length_required(request):
+    message = "Send the file with a Content-Length (not Transfer-Encoding: chunked)."
+    if dialect_for_path(request.path):
+        return json_error(request, 411, message)
+    return HttpResponse(message, status=411, content_type="text/plain")
+
+
+def _read_at_most(stream, limit: int) -> bytes | None:
+    """The whole stream, or None as soon as it has more than `limit` bytes (the rest is never read)."""
+    parts, size = [], 0
+    while chunk := stream.read(min(STREAM_CHUNK, limit + 1 - size)):
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return None
+    return b"".join(parts)
+
+
+STREAM_CHUNK = 64 * 1024
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over the path's limit, before it is parsed.
+
+    With a Content-Length the check is made before a byte is read, and Django's WSGI request reads at
+    most that many bytes. A `Transfer-Encoding: chunked` body has no length (Django would read it as
+    empty): it is read here, chunk by chunk, refused as soon as it passes the limit, and handed on
+    as a body of known length.
     """
 
     def __init__(self, get_response):
@@ -60,8 +91,17 @@ class BodySizeLimitMiddleware:
             length = 0
         limit = body_limit(request.path)
         if length > limit:
-            message = f"Request body too large: {length} bytes, the limit is {limit // MB} MB."
-            if dialect_for_path(request.path):
-                return json_error(request, 413, message)
-            return HttpResponse(message, status=413, content_type="text/plain")
+            return _too_large(request, length, limit)
+        if not length and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            if limit > API_BODY_LIMITS_BY_PREFIX[0][1]:
+                # An import file is streamed to disk by Django's multipart parser, which needs its length:
+                # never read it into memory here.
+                return _length_required(request)
+            body = _read_at_most(request.META["wsgi.input"], limit)
+            if body is None:
+                return _too_large(request, f"over {limit}", limit)
+            # What Django's own `HttpRequest.body` does once it has read a body.
+            request._body = body
+            request._stream = io.BytesIO(body)
+            request.META["CONTENT_LENGTH"] = str(len(body))
         return self.get_response(request)

@@ -160,7 +160,8 @@ def sales_import(
         for start, parsed in parsed_batches(rows, project=project, typed=file_format != "csv"):
             try:
                 with transaction.atomic():
-                    upload = sales_upload_parsed(project=project, parsed=parsed, user=user, api_key=api_key)
+                    # `wait`: an API upload of the project running meanwhile delays the batch, never fails it.
+                    upload = sales_upload_parsed(project=project, parsed=parsed, user=user, api_key=api_key, wait=True)
                     for name in COUNTS:
                         totals[name] += getattr(upload, name)
                     if on_batch is not None:

@@ -65,6 +65,7 @@ class ImportJobViewSet(ProjectScopedViewSet):
     # The body is a file of up to 1 GB, streamed to disk: never read whole to fingerprint it. A job
     # sent twice imports the same rows twice, which the upsert makes harmless.
     idempotent = False
+    heavy = True  # receiving a large file holds a worker like an upload does
 
     @extend_schema(
         summary="Import a file of sale rows",

@@ -1,6 +1,7 @@
 """Import jobs: POST /api/v1/imports/ answers 202 with a job that the task engine runs, batch by batch,
 one per project at a time; a bad batch fails the job with its problems and where to resume."""
 
+import io
 import json
 
 import pytest
@@ -246,3 +247,14 @@ def test_another_owner_cant_follow_a_job(client, post, api, other_project):
 
 def test_a_job_id_that_is_not_a_uuid_is_404(api):
     assert api.get(f"{PATH}not-a-uuid").status_code == 404
+
+
+def test_a_chunked_file_is_411_never_read_into_memory(api):
+    stream = io.BytesIO(b"x" * 1000)
+    response = api.post(PATH, content_type="multipart/form-data; boundary=x", CONTENT_LENGTH="",
+                        HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": stream})  # fmt: skip
+
+    assert response.status_code == 411
+    assert response.json() == {"detail": "Send the file with a Content-Length (not Transfer-Encoding: chunked)."}
+    assert stream.tell() == 0
+    assert not ImportJob.objects.exists()
