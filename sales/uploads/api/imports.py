@@ -32,7 +32,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 
 ImportRequest = inline_serializer(
-    "ImportJobRequest",
+    "ImportFile",
     fields={
         "file": serializers.FileField(help_text='custobar JSON ({"sales": [...]}), JSON lines or CSV; up to 1 GB.'),
         "format": serializers.ChoiceField(
