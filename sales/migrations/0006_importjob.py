@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('apikeys', '0003_limits_idempotency_request_log'),
-        ('sales', '0004_rollups'),
+        ('sales', '0005_sale_user_currency_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
