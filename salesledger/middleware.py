@@ -15,7 +15,9 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 MB = 1024 * 1024
 API_BODY_LIMIT = 1 * MB
 # Paths that accept more; the first matching prefix wins.
-API_BODY_LIMITS_BY_PREFIX = [("/api/sales/upload", 50 * MB)]
+API_BODY_LIMITS_BY_PREFIX = [("/api/sales/upload", 50 * MB), ("/api/v1/imports", 1024 * MB)]
+# The owner page that takes an import's file (streamed to disk, as the API's).
+IMPORT_PAGE = re.compile(r"^/projects/[-\w]+/imports/$")
 # Admin and owner-page forms: Django's own default.
 OTHER_BODY_LIMIT = int(2.5 * MB)
 
@@ -38,7 +40,7 @@ class RequestIDMiddleware:
 
 def body_limit(path: str) -> int:
     if dialect_for_path(path) is None:
-        return OTHER_BODY_LIMIT
+        return 1024 * MB if IMPORT_PAGE.match(path) else OTHER_BODY_LIMIT
     for prefix, limit in API_BODY_LIMITS_BY_PREFIX:
         if path.startswith(prefix):
             return limit
@@ -50,6 +52,13 @@ def _too_large(request, length: int | str, limit: int):
     if dialect_for_path(request.path):
         return json_error(request, 413, message)
     return HttpResponse(message, status=413, content_type="text/plain")
+
+
+def _length_required(request):
+    message = "Send the file with a Content-Length (not Transfer-Encoding: chunked)."
+    if dialect_for_path(request.path):
+        return json_error(request, 411, message)
+    return HttpResponse(message, status=411, content_type="text/plain")
 
 
 def _read_at_most(stream, limit: int) -> bytes | None:
@@ -87,6 +96,10 @@ class BodySizeLimitMiddleware:
         if length > limit:
             return _too_large(request, length, limit)
         if not length and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            if limit > API_BODY_LIMITS_BY_PREFIX[0][1]:
+                # An import file is streamed to disk by Django's multipart parser, which needs its length:
+                # never read it into memory here.
+                return _length_required(request)
             body = _read_at_most(request.META["wsgi.input"], limit)
             if body is None:
                 return _too_large(request, f"over {limit}", limit)

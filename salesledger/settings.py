@@ -46,12 +46,20 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
+    "django_tasks",
+    "django_tasks_db",
     # Ours, in dependency order: each may import only those above it.
     "apikeys",
     "inventory",
     "tracking",
     "sales",
 ]
+
+# The task engine: tasks are rows of the database, run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Files of import jobs wait here until their job succeeds (or is imported again).
+IMPORTS_DIR = Path(os.environ.get("IMPORTS_DIR", BASE_DIR / "var" / "imports"))
+IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "5000"))
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
@@ -279,7 +287,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
     # Several components have a `status` with different choices; name each set.
-    "ENUM_NAME_OVERRIDES": {"SaleStatusEnum": "sales.ledger.models.SaleStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "SaleStatusEnum": "sales.ledger.models.SaleStatus",
+        "ImportFileFormatEnum": "sales.uploads.models.ImportJob.Format",
+    },
 }
 
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without a token it is off (404).

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("sales.ledger.api.urls")),
     path("", include("sales.pos.api.urls")),
     path("", include("sales.uploads.api.urls")),
+    path("", include("sales.uploads.urls")),
     # The pages' documented paths typed without their slash lead to them (API paths answer both themselves).
     *[path(page, RedirectView.as_view(url=f"/{page}/", query_string=True)) for page in PAGES_WITH_SLASH],
 ]

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -67,32 +68,40 @@ def customers_get_or_create(*, project: Project, identities: list[dict]) -> dict
     return _customers_get_or_create(project=project, identities=identities)[0]
 
 
-def _customers_get_or_create(*, project, identities):
+def customer_ids_get_or_create(*, project: Project, identities: list[dict]) -> dict[tuple[str, str], Any]:
+    """`customers_get_or_create`, answering only each customer's id: the customers found are read as
+    ids (no model instance per customer), for callers that only link to them (an upload's sales)."""
+    found = _customers_get_or_create(project=project, identities=identities, only_ids=True)[0]
+    return {key: customer.pk for key, customer in found.items()}
+
+
+def _customers_get_or_create(*, project, identities, only_ids=False):
     """`customers_get_or_create`, plus the identity keys of the customers this call created."""
     wanted: dict[tuple[str, str], dict] = {}
     for identity in identities:
         wanted.setdefault(customer_identity(identity), identity)
-    found = _customers_by_identity(project, wanted)
+    found = _customers_by_identity(project, wanted, only_ids=only_ids)
     missing = [key for key in wanted if key not in found]
     if not missing:
         return found, set()
     created = Customer.objects.bulk_create(
         [_new_customer(project, wanted[key]) for key in missing], ignore_conflicts=True
     )
-    again = _customers_by_identity(project, missing)
+    again = _customers_by_identity(project, missing, only_ids=only_ids)
     created_ids = {customer.pk for customer in created}
     found.update(again)
     return found, {key for key, customer in again.items() if customer.pk in created_ids}
 
 
-def _customers_by_identity(project, keys) -> dict[tuple[str, str], Customer]:
+def _customers_by_identity(project, keys, *, only_ids=False) -> dict[tuple[str, str], Customer]:
     values_by_key: dict[str, set[str]] = {}
     for key, value in keys:
         values_by_key.setdefault(key, set()).add(value)
     found = {}
     for key, values in values_by_key.items():
         # Oldest first, so a phone or an email shared by several customers maps to the oldest one.
-        for customer in Customer.objects.filter(project=project, **{f"{key}__in": values}).order_by("created_at"):
+        customers = Customer.objects.filter(project=project, **{f"{key}__in": values}).order_by("created_at")
+        for customer in customers.only("id", key) if only_ids else customers:
             found.setdefault((key, getattr(customer, key)), customer)
     return found
 

@@ -75,6 +75,8 @@ class GateMixin:
     rate_window: limits.Window | None = None
     idempotency_record = None
     write_transaction: transaction.Atomic | None = None
+    # False for a view whose body must never be read whole (a file streamed to disk): the header is ignored.
+    idempotent = True
     _held = None
 
     def perform_authentication(self, request):
@@ -146,7 +148,7 @@ class GateMixin:
         """The idempotency claim this request now owns (None without a key); raises Replay for a
         stored answer and GateRefusal for a key in use or used otherwise."""
         key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is None:
+        if key is None or not self.idempotent:
             return None
         if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not (key.isascii() and key.isprintable()):
             raise BadIdempotencyKey()

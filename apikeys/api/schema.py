@@ -19,7 +19,7 @@ ANY_REQUEST_ERRORS = {
 }
 WRITE_ERRORS = {
     "409": f"A request with the same `{IDEMPOTENCY_HEADER}` is still being processed; retry later.",
-    "413": "Request body too large (1 MB; 50 MB for the custobar upload).",
+    "413": "Request body too large (1 MB; 50 MB for the custobar upload, 1 GB for an import file).",
     "415": "Unsupported content type: send `application/json`.",
     "422": f"The `{IDEMPOTENCY_HEADER}` was already used with another method, path or body.",
 }

@@ -29,6 +29,8 @@ class VariantNotAllowed(Conflict):
 PRODUCT_FIELDS = ("name", "sku", "ean", "external_id", "price", "cost", "image_url", "active")
 VARIANT_FIELDS = ("name", "sku", "price")
 UNIQUE_FIELDS = ("sku", "ean", "external_id")
+# Rows per INSERT of a bulk create (SQLite allows 999 parameters a statement).
+BATCH_SIZE = 1000
 
 
 def product_create(
@@ -84,6 +86,40 @@ def product_create(
                 initial.append((product, variant, quantity))
         _record_initial(initial, actor_user=actor_user, actor_key=actor_key)
     return product
+
+
+def products_create_many(*, project, products: list[dict]) -> list[Product]:
+    """Create many products at once, each with its stock row: one insert of the products and one of
+    their stock rows, whatever their number (an upload's unknown products). Each dict holds the
+    `PRODUCT_FIELDS` to set and optionally `stock_on_hand`; initial stock is recorded as `initial`
+    movements, only for the products that have some. Returns the products, in order.
+
+    Raises InvalidQuantity (a bad `stock_on_hand`), IntegrityError when another product of the
+    project already has one of their sku, ean or external id (callers check first: this is a
+    concurrent insert; the caller's transaction is then broken, so nothing stays written).
+    """
+    created, quantities = [], []
+    for index, data in enumerate(products):
+        data = dict(data)
+        quantity = data.pop("stock_on_hand", 0)
+        _check_initial_stock(quantity, f"products.{index}.stock_on_hand")
+        unknown = set(data) - set(PRODUCT_FIELDS)
+        if unknown:
+            raise ServiceError(f"{', '.join(sorted(unknown))}: not a product field.")
+        created.append(Product(project=project, **{**data, **{f: data.get(f) or None for f in UNIQUE_FIELDS}}))
+        quantities.append(quantity)
+    with transaction.atomic():
+        Product.objects.bulk_create(created, batch_size=BATCH_SIZE)
+        Stock.objects.bulk_create(
+            [Stock(product=product, on_hand=quantity) for product, quantity in zip(created, quantities, strict=True)],
+            batch_size=BATCH_SIZE,
+        )
+        _record_initial(
+            [(product, None, quantity) for product, quantity in zip(created, quantities, strict=True) if quantity],
+            actor_user=None,
+            actor_key=None,
+        )
+    return created
 
 
 def product_update(*, product: Product, actor_user=None, actor_key=None, **fields) -> Product:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from inventory.models import MAX_UNITS, Product, Stock, StockMovement, Variant
+from inventory.models import MAX_UNITS, Stock, StockMovement, Variant
 from salesledger.errors import Conflict, NotFound, ServiceError
 
 Reason = StockMovement.Reason
@@ -270,16 +270,15 @@ def _lock_query(keys: list[_Key]):
 def _lock(keys: Iterable[_Key]) -> dict[_Key, Stock]:
     """The locked stock row of every key; NotFound / VariantRequired when a key names no stock.
 
-    One query when every row exists. A product or variant created without its row (outside the
-    services) gets a zero row here first.
+    One query: every product and variant gets its stock row when the catalogue creates it.
     """
     keys = list(keys)
-    rows = list(_lock_query(keys))
-    found = _match(keys, rows)
-    if len(found) < len(keys):
-        _create_missing_rows([key for key in keys if key not in found])
-        rows = list(_lock_query(keys))
-        found = _match(keys, rows)
+    found = _match(keys, list(_lock_query(keys)))
+    for product_id, variant_id in keys:
+        if (product_id, variant_id) not in found:
+            if variant_id is None:
+                raise NotFound(f"Product {product_id} not found.")
+            raise NotFound(f"Variant {variant_id} not found for product {product_id}.")
     return found
 
 
@@ -300,29 +299,3 @@ def _match(keys: list[_Key], rows: list[Stock]) -> dict[_Key, Stock]:
         if row is not None:
             found[key] = row
     return found
-
-
-def _create_missing_rows(keys: list[_Key]) -> None:
-    product_ids = {product_id for product_id, _ in keys}
-    products = {
-        product.pk: product
-        for product in Product.objects.filter(pk__in=product_ids).annotate(
-            has_variants=Exists(Variant.objects.filter(product_id=OuterRef("pk")))
-        )
-    }
-    variants = {variant.pk: variant for variant in Variant.objects.filter(pk__in=[v for _, v in keys if v])}
-    new_rows = []
-    for product_id, variant_id in keys:
-        product = products.get(product_id)
-        if product is None:
-            raise NotFound(f"Product {product_id} not found.")
-        if variant_id is None:
-            if product.has_variants:
-                raise VariantRequired(f"{product.name} has variants; name one of them.", field="variant_id")
-            new_rows.append(Stock(product_id=product_id))
-            continue
-        variant = variants.get(variant_id)
-        if variant is None or variant.product_id != product_id:
-            raise NotFound(f"Variant {variant_id} not found for product {product_id}.")
-        new_rows.append(Stock(product_id=product_id, variant_id=variant_id))
-    Stock.objects.bulk_create(new_rows, ignore_conflicts=True)

@@ -40,6 +40,18 @@ class InvalidTransition(Conflict):
         )
 
 
+def sale_status_allowed(current: str | None, target: str) -> bool:
+    """Whether the table allows a sale in `current` (None: a sale being created) to move to `target`."""
+    return current is None or (current, target) in TRANSITIONS
+
+
+def sale_status_columns(target: str, *, now) -> dict:
+    """The columns a sale entering `target` (created in it, or moved to it) writes: its status and
+    the time it was confirmed or cancelled."""
+    stamps = {SaleStatus.CONFIRMED: "confirmed_at", SaleStatus.CANCELLED: "cancelled_at"}
+    return {"status": target, **({stamps[target]: now} if target in stamps else {})}
+
+
 class DuplicateSale(Conflict):
     """The channel already has a sale with this external id in the project."""
 
@@ -222,7 +234,6 @@ def sale_create(
     sale = Sale(
         project=project,
         channel=channel,
-        status=status,
         currency=currency,
         subtotal=subtotal,
         discount=discount,
@@ -240,8 +251,7 @@ def sale_create(
         extra=extra or {},
         stock_applied=stocked,
         created_at=created_at or now,
-        confirmed_at=now if status == SaleStatus.CONFIRMED else None,
-        cancelled_at=now if status == SaleStatus.CANCELLED else None,
+        **sale_status_columns(status, now=now),
     )
     items = _stock_items((line.product_id, line.variant_id, line.quantity) for line in sale_lines) if stocked else []
     try:
@@ -271,20 +281,18 @@ def _sale_move(*, sale: Sale, target: str, user=None, api_key=None, note: str = 
     of one sale run one after the other and the second sees the first's result."""
     with transaction.atomic():
         locked = Sale.objects.select_for_update().get(pk=sale.pk)
-        stock_move = TRANSITIONS.get((locked.status, target))
-        if stock_move is None:
+        if not sale_status_allowed(locked.status, target):
             raise InvalidTransition(sale=locked, target=target)
         if locked.stock_applied:
             items = _stock_items(locked.lines.values_list("product_id", "variant_id", "quantity"))
             if items:
-                stock_move(items=items, sale_id=locked.id, actor_user=user, actor_key=api_key, note=note)
-        now = timezone.now()
-        locked.status = target
-        if target == SaleStatus.CONFIRMED:
-            locked.confirmed_at = now
-        else:
-            locked.cancelled_at = now
-        locked.save(update_fields=["status", "confirmed_at", "cancelled_at"])
+                TRANSITIONS[locked.status, target](
+                    items=items, sale_id=locked.id, actor_user=user, actor_key=api_key, note=note
+                )
+        columns = sale_status_columns(target, now=timezone.now())
+        for name, value in columns.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(columns))
     return locked
 
 

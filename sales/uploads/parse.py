@@ -355,44 +355,49 @@ def _parse(rows, *, tzinfo, row_offset) -> tuple[dict[str, Transaction], list[di
         except _Bad as error:
             problems.add(index, "sale_external_id", str(error))
             continue
-        if "sale_date" in sale_values:
-            date = sale_values["sale_date"]
-            try:
-                # Checked in UTC, as stored: a zone-less late date west of UTC can leave the range there.
-                sale_values["sale_date"] = business_time(
-                    timezone.make_aware(date, tzinfo) if timezone.is_naive(date) else date
-                )
-            except OutOfRange as error:
-                del sale_values["sale_date"]
-                bad.add("sale_date")
-                problems.add(index, "sale_date", str(error))
-        txn = transactions.get(sale_id)
-        if txn is None:
-            txn = transactions[sale_id] = Transaction(external_id=sale_id, first_row=index)
-        txn.invalid |= bad
-        for name, value in sale_values.items():
-            if name in txn.fields and txn.fields[name] != value:
-                problems.add(
-                    index,
-                    name,
-                    f"Conflicts with row {txn.field_rows[name]} of transaction '{sale_id}', "
-                    f"which says {_shown(txn.fields[name])}.",
-                )
-            else:
-                txn.fields.setdefault(name, value)
-                txn.field_rows.setdefault(name, index)
-        if given:
-            row = _row(index, row_values, given, bad, problems)
-            if row is not None:
-                if row.external_id is not None and row.external_id in txn.row_ids:
-                    first = txn.row_ids[row.external_id]
-                    problems.add(
-                        index, "external_id", f"Row '{row.external_id}' of transaction '{sale_id}' is also row {first}."
-                    )
-                elif row.external_id is not None:
-                    txn.row_ids[row.external_id] = index
-                txn.rows.append(row)
+        _merge(transactions, problems, index, sale_id, sale_values, row_values, given, bad, tzinfo)
     return transactions, problems
+
+
+def _merge(transactions, problems, index, sale_id, sale_values, row_values, given, bad, tzinfo) -> None:
+    """Add one parsed row to its transaction: its sale fields merged (a conflict is a problem), its line kept."""
+    if "sale_date" in sale_values:
+        date = sale_values["sale_date"]
+        try:
+            # Checked in UTC, as stored: a zone-less late date west of UTC can leave the range there.
+            sale_values["sale_date"] = business_time(
+                timezone.make_aware(date, tzinfo) if timezone.is_naive(date) else date
+            )
+        except OutOfRange as error:
+            del sale_values["sale_date"]
+            bad.add("sale_date")
+            problems.add(index, "sale_date", str(error))
+    txn = transactions.get(sale_id)
+    if txn is None:
+        txn = transactions[sale_id] = Transaction(external_id=sale_id, first_row=index)
+    txn.invalid |= bad
+    for name, value in sale_values.items():
+        if name in txn.fields and txn.fields[name] != value:
+            problems.add(
+                index,
+                name,
+                f"Conflicts with row {txn.field_rows[name]} of transaction '{sale_id}', "
+                f"which says {_shown(txn.fields[name])}.",
+            )
+        else:
+            txn.fields.setdefault(name, value)
+            txn.field_rows.setdefault(name, index)
+    if given:
+        row = _row(index, row_values, given, bad, problems)
+        if row is not None:
+            if row.external_id is not None and row.external_id in txn.row_ids:
+                first = txn.row_ids[row.external_id]
+                problems.add(
+                    index, "external_id", f"Row '{row.external_id}' of transaction '{sale_id}' is also row {first}."
+                )
+            elif row.external_id is not None:
+                txn.row_ids[row.external_id] = index
+            txn.rows.append(row)
 
 
 def _shown(value) -> str:

@@ -23,8 +23,9 @@ from django.utils import timezone
 from psycopg import sql
 
 from inventory.models import Product
-from sales.ledger.models import Sale, SaleChannel, SaleLine, SaleStatus
-from sales.ledger.services import TRANSITIONS
+from inventory.services.catalogue import products_create_many
+from sales.ledger.models import Sale, SaleChannel, SaleLine
+from sales.ledger.services import sale_status_allowed, sale_status_columns
 from sales.uploads.models import Upload
 from sales.uploads.parse import (
     COMPANY_FIELD,
@@ -43,7 +44,7 @@ from sales.uploads.parse import (
 from salesledger.errors import Busy, Conflict
 from salesledger.metrics import sales_written
 from salesledger.money import convert, from_minor, quantize
-from tracking.services import customer_identity, customers_get_or_create
+from tracking.services import customer_identity, customer_ids_get_or_create
 
 BATCH_SIZE = 1000
 # pg_advisory_xact_lock's first key: the namespace of custobar upload locks (any constant int4).
@@ -157,7 +158,7 @@ def _check(transactions: dict[str, Transaction], existing: dict[str, Sale]) -> l
                 )
         elif "sale_state" in fields:
             target = STATE_STATUS[fields["sale_state"]]
-            if target != sale.status and (sale.status, target) not in TRANSITIONS:
+            if target != sale.status and not sale_status_allowed(sale.status, target):
                 problems.add(
                     txn.field_rows["sale_state"],
                     "sale_state",
@@ -206,8 +207,9 @@ def products_get_or_create(*, project, wanted: list[ProductWanted]) -> tuple[lis
     A `product_id` matches a product's external id only; without it the sku, then the ean, then the
     synthetic external id match. Unmatched products are created with the row's details: a `product_id`,
     else the synthetic id (`sku:...`/`ean:...`), as external id and as name; the sku and ean unless
-    another product has them. Rows later in `wanted` see products created for earlier ones. No stock
-    is created or changed. Raises IntegrityError when a concurrent request inserted the same product.
+    another product has them, through `products_create_many` (with their stock rows, no stock). Rows
+    later in `wanted` see products created for earlier ones. Raises IntegrityError when a concurrent
+    request inserted the same product.
     """
     external_ids, skus, eans = set(), set(), set()
     for item in wanted:
@@ -224,30 +226,33 @@ def products_get_or_create(*, project, wanted: list[ProductWanted]) -> tuple[lis
         for index, key in ((by_external, product.external_id), (by_sku, product.sku), (by_ean, product.ean)):
             if key:
                 index[key] = product
-    created, products = [], []
+    # Each row's Product, or the index in `new` of the product it creates (rows later on may name it too).
+    new, products = [], []
     for item in wanted:
         if item.product_id:
             product = by_external.get(item.product_id)
         else:
             synthetic = synthetic_external_id(sku=item.sku, ean=item.ean)
-            product = by_sku.get(item.sku) or by_ean.get(item.ean) or by_external.get(synthetic)
+            # (`is not None`, not `or`: a product made here is its index in `new`, and may be 0.)
+            product = next(
+                (found for found in (by_sku.get(item.sku), by_ean.get(item.ean), by_external.get(synthetic))
+                 if found is not None),
+                None,
+            )  # fmt: skip
         if product is None:
             external_id = item.product_id or synthetic
-            product = Product(
-                project=project,
-                name=external_id,
-                external_id=external_id,
-                sku=item.sku if item.sku and item.sku not in by_sku else None,
-                ean=item.ean if item.ean and item.ean not in by_ean else None,
-                price=max(item.price, Decimal(0)),
-            )
-            for index, key in ((by_external, product.external_id), (by_sku, product.sku), (by_ean, product.ean)):
+            sku = item.sku if item.sku and item.sku not in by_sku else None
+            ean = item.ean if item.ean and item.ean not in by_ean else None
+            product = len(new)
+            new.append({"name": external_id, "external_id": external_id, "sku": sku, "ean": ean,
+                        "price": max(item.price, Decimal(0))})  # fmt: skip
+            for index, key in ((by_external, external_id), (by_sku, sku), (by_ean, ean)):
                 if key:
                     index[key] = product
-            created.append(product)
         products.append(product)
-    Product.objects.bulk_create(created, batch_size=BATCH_SIZE)
-    return products, len(created)
+    # Through the catalogue, so each new product gets its stock row (and no movement: an upload adds no stock).
+    created = products_create_many(project=project, products=new) if new else []
+    return [created[product] if isinstance(product, int) else product for product in products], len(new)
 
 
 @dataclass(slots=True)
@@ -331,13 +336,11 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
     )
 
     _insert(Sale, new_sales)
-    if changed_sales:
-        Sale.objects.bulk_update(changed_sales, SALE_UPDATE_FIELDS, batch_size=BATCH_SIZE)
+    _update(Sale, changed_sales, SALE_UPDATE_FIELDS)
     for start in range(0, len(deleted_lines), BATCH_SIZE * 10):
         SaleLine.objects.filter(pk__in=[line.pk for line in deleted_lines[start : start + BATCH_SIZE * 10]]).delete()
     _insert(SaleLine, new_lines)
-    if changed_lines:
-        SaleLine.objects.bulk_update(changed_lines, LINE_UPDATE_FIELDS, batch_size=BATCH_SIZE)
+    _update(SaleLine, changed_lines, LINE_UPDATE_FIELDS)
     sales_written(channel=Sale.Channel.CUSTOBAR, count=counts.transactions_created)
     return Upload.objects.create(
         project=project,
@@ -368,24 +371,65 @@ def _insert(model, rows: list[dict]) -> None:
         model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH_SIZE)
         return
     fields = {field.attname: field for field in model._meta.concrete_fields}
-    columns = list(rows[0])
-    values_of = itemgetter(*columns)
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(model._meta.db_table), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
+    columns = [fields[name] for name in rows[0]]
+    values_of = itemgetter(*rows[0])
     with connection.cursor() as cursor:
-        # The debug wrapper (tests, DEBUG) records the COPY like any other query, so query counts include it.
-        debug_sql = getattr(cursor, "debug_sql", None)
-        logged = debug_sql(statement.as_string(cursor.cursor)) if debug_sql is not None else nullcontext()
-        with logged, cursor.cursor.copy(statement) as copy:
-            # "numeric(20, 4)" -> "numeric": the binary format needs each column's type.
-            copy.set_types([fields[name].db_type(connection).split("(")[0] for name in columns])
-            for row in rows:
-                copy.write_row(values_of(row))
+        _copy(cursor, model._meta.db_table, columns, map(values_of, rows))
+
+
+def _update(model, objs: list, names: list[str]) -> None:
+    """Write the fields `names` of `objs` (instances already changed), whatever their number: on
+    PostgreSQL one binary COPY into a temporary staging table and one `UPDATE ... FROM` it (the
+    table is dropped at once, so uploads in one transaction don't meet), else batched `bulk_update`."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, names, batch_size=BATCH_SIZE)
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in names)]
+    staging_name = f"{meta.db_table}_staging"
+    table, staging = sql.Identifier(meta.db_table), sql.Identifier(staging_name)
+    changed = sql.SQL(", ").join(sql.Identifier(field.column) for field in columns)
+    with connection.cursor() as cursor:
+
+        def execute(statement):
+            cursor.execute(statement.as_string(cursor.cursor))
+
+        execute(sql.SQL("CREATE TEMPORARY TABLE {} AS SELECT {} FROM {} WITH NO DATA").format(staging, changed, table))
+        _copy(cursor, staging_name, columns, ([getattr(obj, f.attname) for f in columns] for obj in objs))
+        execute(
+            sql.SQL("UPDATE {} AS target SET {} FROM {} AS source WHERE target.{} = source.{}").format(
+                table,
+                sql.SQL(", ").join(
+                    sql.SQL("{} = source.{}").format(sql.Identifier(f.column), sql.Identifier(f.column))
+                    for f in columns[1:]
+                ),
+                staging,
+                sql.Identifier(meta.pk.column),
+                sql.Identifier(meta.pk.column),
+            )
+        )
+        execute(sql.SQL("DROP TABLE {}").format(staging))
+
+
+def _copy(cursor, table: str, columns: list, rows) -> None:
+    """One binary COPY of `rows` (sequences of values, in the order of the model fields `columns`) into `table`."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(field.column) for field in columns)
+    )
+    # The debug wrapper (tests, DEBUG) records the COPY like any other query, so query counts include it.
+    debug_sql = getattr(cursor, "debug_sql", None)
+    logged = debug_sql(statement.as_string(cursor.cursor)) if debug_sql is not None else nullcontext()
+    with logged, cursor.cursor.copy(statement) as copy:
+        # "numeric(20, 4)" -> "numeric": the binary format needs each column's type.
+        copy.set_types([field.db_type(connection).split("(")[0] for field in columns])
+        for row in rows:
+            copy.write_row(row)
 
 
 def _customers(project, transactions) -> dict[str, Any]:
-    """The customer of each transaction that identifies one, by sale external id (one batched call)."""
+    """The customer id of each transaction that identifies one, by sale external id (one batched call)."""
     identities = {}
     for sale_id, txn in transactions.items():
         identity = {key: txn.fields[name] for name, key in CUSTOMER_FIELDS.items() if name in txn.fields}
@@ -393,7 +437,7 @@ def _customers(project, transactions) -> dict[str, Any]:
             identities[sale_id] = identity
     if not identities:
         return {}
-    found = customers_get_or_create(project=project, identities=list(identities.values()))
+    found = customer_ids_get_or_create(project=project, identities=list(identities.values()))
     return {sale_id: found[customer_identity(identity)] for sale_id, identity in identities.items()}
 
 
@@ -525,17 +569,14 @@ def _sale_values(txn, sale, *, currency, customers, subtotal, lines_changed, now
         "discount": discount,
         "shipping": shipping,
         "total": total,
-        "customer_id": customers[txn.external_id].pk if txn.external_id in customers else known_customer,
+        "customer_id": customers.get(txn.external_id, known_customer),
         "extra": extra,
         "created_at": fields.get("sale_date", sale.created_at if sale is not None else None),
         "confirmed_at": sale.confirmed_at if sale is not None else None,
         "cancelled_at": sale.cancelled_at if sale is not None else None,
     }
-    if sale is None or status != sale.status:
-        if status == SaleStatus.CONFIRMED:
-            values["confirmed_at"] = now
-        elif status == SaleStatus.CANCELLED:
-            values["cancelled_at"] = now
+    if sale is None or status != sale.status:  # created in its status, or moved as the ledger allows (`_check`)
+        values.update(sale_status_columns(status, now=now))
     return values
 
 

@@ -165,14 +165,6 @@ def test_no_items_is_refused():
         stock_deduct(items=[])
 
 
-def test_a_product_made_without_stock_rows_gets_them(project):
-    from inventory.models import Product
-
-    bare = Product.objects.create(project=project, name="Bare", price=1)
-    stock_restore(items=[item(bare, 2)])
-    assert levels(bare) == (2, 0)
-
-
 def test_adjust_up_and_down_records_reason_and_actor(make_product, owner):
     laptop = make_product(stock=5)
     movement = stock_adjust(product=laptop, delta=-2, reason="  broken in transit ", actor_user=owner)

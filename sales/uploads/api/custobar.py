@@ -5,8 +5,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from apikeys.api.base import DialectView
-from sales.uploads.parse import STATE_STATUS, document_rows
-from sales.uploads.services import sales_upload
+from sales.uploads.decode import sale_rows_decode
+from sales.uploads.parse import STATE_STATUS, document_rows, sale_rows_parse
+from sales.uploads.services import sales_upload_parsed
 from salesledger.errors import CUSTOBAR
 
 MONEY_HELP = "Minor units (cents) of the currency: 5.00 EUR is 500."
@@ -142,7 +143,9 @@ class SalesUploadView(DialectView):
         ],
     )
     def post(self, request):
-        upload = sales_upload(
-            project=self.project, rows=document_rows(request.data), api_key=request.auth, user=request.user
+        # The typed fast path first; on anything unusual, the parser that reports every problem.
+        parsed = sale_rows_decode(project=self.project, body=request.body) or sale_rows_parse(
+            project=self.project, rows=document_rows(request.data)
         )
+        upload = sales_upload_parsed(project=self.project, parsed=parsed, api_key=request.auth, user=request.user)
         return Response(UploadResponse(upload).data)
