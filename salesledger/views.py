@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from drf_spectacular.views import SpectacularRedocView
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
 from redis.exceptions import RedisError
 
 from salesledger.errors import DATABASE_OUTAGES, TRACK_ERROR_CODES, database_unavailable, dialect_for_path, json_error
@@ -104,7 +105,8 @@ def metrics(request):
             status=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return HttpResponse(generate_latest(_metrics_registry()), content_type=CONTENT_TYPE_LATEST)
+    page = generate_latest(_metrics_registry()) + generate_latest(_tasks_registry())
+    return HttpResponse(page, content_type=CONTENT_TYPE_LATEST)
 
 
 class _WorkersCollector(multiprocess.MultiProcessCollector):
@@ -121,6 +123,26 @@ def _metrics_registry():
         return REGISTRY
     registry = CollectorRegistry()
     _WorkersCollector(registry)
+    return registry
+
+
+class _TasksQueueCollector:
+    """The task queue as /healthz sees it, read from the database at each scrape."""
+
+    def collect(self):
+        queue = _tasks_check()
+        if "queue_depth" in queue:
+            yield GaugeMetricFamily("salesledger_task_queue_depth", "Tasks due now.", value=queue["queue_depth"])
+            yield GaugeMetricFamily(
+                "salesledger_task_oldest_due_age_seconds",
+                "How long the oldest task due now has waited.",
+                value=queue["oldest_due_age_seconds"],
+            )
+
+
+def _tasks_registry():
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_TasksQueueCollector())
     return registry
 
 

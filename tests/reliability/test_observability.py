@@ -69,6 +69,7 @@ def test_requests_sales_refusals_and_replays_are_counted(
     for name in ("salesledger_sales_written_total", "salesledger_api_request_duration_seconds_bucket"):
         assert name in page
     assert 'django_http_responses_total_by_status_total{status="201"}' in page
+    assert "salesledger_task_queue_depth 0.0" in page
 
 
 def test_a_rolled_back_sale_is_not_counted(api, make_product, django_capture_on_commit_callbacks):
