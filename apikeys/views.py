@@ -78,7 +78,7 @@ def key_rotate(request, slug, key_id):
 def key_revoke(request, slug, key_id):
     project = _owned_project(request.user, slug)
     api_key = get_object_or_404(APIKey, project=project, pk=key_id)
-    api_key_revoke(api_key=api_key)
+    api_key_revoke(api_key=api_key, user=request.user)
     messages.success(request, f"Key '{api_key.name}' ({api_key.display_prefix}…) is revoked.")
     return redirect("key-list", slug=slug)
 

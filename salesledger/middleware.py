@@ -1,5 +1,6 @@
 """Middleware every request passes first: a request id, and a body size limit checked before reading."""
 
+import contextvars
 import re
 import uuid
 
@@ -9,6 +10,8 @@ from salesledger.errors import dialect_for_path, json_error
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# The id of the request being served, for code that has no request in hand (an event records it).
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_request_id", default="")
 
 MB = 1024 * 1024
 API_BODY_LIMIT = 1 * MB
@@ -27,7 +30,11 @@ class RequestIDMiddleware:
     def __call__(self, request):
         sent = request.headers.get(REQUEST_ID_HEADER, "")
         request.request_id = sent if _VALID_REQUEST_ID.match(sent) else uuid.uuid4().hex
-        response = self.get_response(request)
+        token = current_request_id.set(request.request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
         response[REQUEST_ID_HEADER] = request.request_id
         return response
 

@@ -1,0 +1,8 @@
+"""Webhook tests post to a receiver on 127.0.0.1, which only WEBHOOKS_ALLOW_PRIVATE_URLS lets through."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def allow_loopback_receiver(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = ["127.0.0.1"]
