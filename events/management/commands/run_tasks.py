@@ -49,7 +49,10 @@ class Command(BaseCommand):
             ).start()
         try:
             if settings.TASKS_BACKEND == "rq":
-                call_command("rqworker", "default", with_scheduler=True, verbosity=options["verbosity"])
+                call_command(
+                    "rqworker", "default", with_scheduler=True, job_class="django_tasks_rq.backend.Job",
+                    verbosity=options["verbosity"],
+                )  # fmt: skip
             else:
                 call_command("db_worker", reload=False, verbosity=options["verbosity"])
         finally:
