@@ -10,7 +10,7 @@ import http.client
 import ipaddress
 import random
 import time
-from datetime import UTC, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.models import Event
+from events.selectors import event_payload
 from events.webhooks import guard, signing, tasks
 from events.webhooks.models import (
     PING,
@@ -193,15 +194,6 @@ def delivery_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
     return delivery
 
 
-def payload(event: Event) -> dict:
-    """The body of a delivery, and of an event in the events API: id, type, created, data.object."""
-    data = {"object": event.data}
-    if event.previous_status:
-        data["previous_status"] = event.previous_status
-    created = event.created.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return {"id": event.public_id, "type": event.type, "created": created, "data": data}
-
-
 def delivery_send(*, delivery_id) -> WebhookAttempt | None:
     """Make the next attempt of a due delivery, record it and schedule what follows.
 
@@ -223,7 +215,7 @@ def delivery_send(*, delivery_id) -> WebhookAttempt | None:
             status=DeliveryStatus.FAILED, next_attempt_at=None, claimed_until=None
         )
         return None
-    body = signing.body_encode(payload(delivery.event))
+    body = signing.body_encode(event_payload(delivery.event))
     event_id = delivery.event.public_id
     headers = signing.headers_sign(secret=endpoint.secret, message_id=event_id, timestamp=now, body=body)
     started = time.monotonic()
