@@ -5,7 +5,6 @@ from apikeys import views
 urlpatterns = [
     path("", include("apikeys.api.urls")),
     path("projects/", views.project_list, name="project-list"),
-    path("projects/<slug:slug>/", views.project_detail, name="project-detail"),
     path("projects/<slug:slug>/keys/", views.key_list, name="key-list"),
     path("projects/<slug:slug>/keys/create", views.key_create, name="key-create"),
     path("projects/<slug:slug>/keys/<uuid:key_id>/rotate", views.key_rotate, name="key-rotate"),

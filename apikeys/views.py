@@ -20,12 +20,6 @@ def project_list(request):
     return render(request, "apikeys/project_list.html", {"projects": projects_owned_by(request.user)})
 
 
-@login_required
-def project_detail(request, slug):
-    project = _owned_project(request.user, slug)
-    return render(request, "apikeys/project_detail.html", {"project": project})
-
-
 def _render_keys(request, project, *, issued=None, create_form=None, status=200):
     context = {
         "project": project,

@@ -101,8 +101,8 @@ def run(*, rows: int = 100_000, file_format: str = "json", batch_size: int = 500
     from django.core.management import call_command
 
     from apikeys.models import Project
-    from sales.models import Sale, SaleLine
-    from sales.upload_models import Upload
+    from sales.ledger.models import Sale, SaleLine
+    from sales.uploads.models import Upload
 
     call_command("migrate", verbosity=0)
     project = Project.objects.create(name="Bench import", slug=f"bench-import-{uuid.uuid4().hex[:8]}", currency="EUR")

@@ -87,7 +87,7 @@ def counters(seeded: Seeded) -> dict[str, int]:
     """Rows each workload writes, counted in the database."""
     from django.db import connection
 
-    from sales.models import Sale
+    from sales.ledger.models import Sale
     from tracking.models import SaleEvent
 
     sales = Sale.objects.filter(project_id=seeded.project_id)

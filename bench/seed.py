@@ -143,9 +143,9 @@ def seed_rows(seeded: Seeded, *, sizes: dict, rng: random.Random) -> None:
     from apikeys.services import api_key_create, project_create, user_get_or_create
     from bench.floor import FLOOR_TABLE_SQL
     from inventory.models import Product, Stock, StockMovement
-    from sales.models import Sale, SaleLine
-    from sales.pos_services import location_create
-    from sales.rollup_services import rollups_rebuild
+    from sales.ledger.models import Sale, SaleLine
+    from sales.pos.services import location_create
+    from sales.reporting.services import rollups_rebuild
     from tracking.models import Customer, SaleEvent
 
     owner = user_get_or_create(username=seeded.owner_username, password=uuid.uuid4().hex)

@@ -1,6 +1,8 @@
 """Admin for products and the stock ledger. Every write goes through `inventory.services`:
 counters are read-only everywhere, stock changes through the "Adjust stock" form."""
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,21 +14,22 @@ from django.utils.html import format_html, format_html_join
 
 from inventory import selectors
 from inventory.models import MAX_UNITS, Product, Stock, StockMovement, Variant
-from inventory.services import (
+from inventory.services.catalogue import (
     PRODUCT_FIELDS,
     VARIANT_FIELDS,
     DuplicateProduct,
-    InsufficientStock,
+    product_check_stock_placement,
     product_check_unique,
     product_create,
     product_delete,
     product_update,
-    stock_adjust,
+    variant_check_allowed,
     variant_create,
     variant_delete,
     variant_update,
 )
-from salesledger.errors import ServiceError
+from inventory.services.stock import InsufficientStock, stock_adjust
+from salesledger.errors import ServiceError, form_add_service_error
 
 HISTORY_ROWS = 20
 LOW_STOCK = 5
@@ -75,14 +78,13 @@ class VariantFormSet(BaseInlineFormSet):
                 own = int(self.data.get("stock_on_hand") or 0)
             except ValueError:
                 own = 0
-            if own:
-                raise ValidationError("A product with variants keeps its stock per variant: leave its own at 0.")
-            return
-        stock = selectors.stock_of(product=product)
-        if stock is not None and (stock.on_hand or stock.reserved):
-            raise ValidationError(
-                f"{product.name} holds {stock.on_hand} units itself: adjust them to 0 before adding variants."
-            )
+            check = partial(product_check_stock_placement, stock_on_hand=own, has_variants=True)
+        else:
+            check = partial(variant_check_allowed, product=product, own_stock=selectors.stock_of(product=product))
+        try:
+            check()
+        except ServiceError as error:
+            raise ValidationError(str(error)) from error
 
 
 class VariantInline(admin.TabularInline):
@@ -139,7 +141,7 @@ class ProductForm(forms.ModelForm):
             try:
                 product_check_unique(project=project, fields=wanted, exclude=self.instance.pk)
             except DuplicateProduct as error:
-                self.add_error(error.field, error.message.partition(": ")[2])
+                form_add_service_error(self, error)
         return data
 
 
@@ -326,9 +328,9 @@ class ProductAdmin(admin.ModelAdmin):
                     actor_user=request.user,
                 )
             except InsufficientStock as error:
-                form.add_error("delta", error.message)
+                form.add_error("delta", str(error))
             except ServiceError as error:
-                form.add_error(None, error.message)
+                form_add_service_error(form, error)
             else:
                 target = f"{product.name} / {movement.variant.name}" if movement.variant else product.name
                 self.log_change(

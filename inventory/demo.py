@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from inventory.models import Product
-from inventory.services import product_create
+from inventory.services.catalogue import product_create
 
 DEMO_PRODUCTS = [
     {"external_id": "demo-laptop", "name": "Laptop 14\"", "sku": "LAP-14", "ean": "6417182000014",

@@ -75,10 +75,6 @@ class Variant(models.Model):
     def __str__(self):
         return f"{self.product.name} / {self.name}"
 
-    @property
-    def effective_price(self):
-        return self.product.price if self.price is None else self.price
-
 
 # The counters are 32-bit integers: every quantity is checked against this before it reaches them.
 MAX_UNITS = 2_147_483_647

@@ -11,15 +11,33 @@ MISSING_CREDENTIALS = "Missing API key: send Authorization: Bearer KEY, X-API-KE
 
 
 class ServiceError(Exception):
-    """Base of every domain error a service raises; carries a status, a code and client data."""
+    """Base of every domain error a service raises: a status, a code, the input `field` it is about (if
+    one), its `message`, and data for clients. Renderers read these; none parses the text.
+
+    `str(error)` is the one-line text every dialect shows: "field: message", or the message alone.
+    """
 
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
-    def __init__(self, message: str, **data):
+    def __init__(self, message: str, *, field: str | None = None, **data):
         super().__init__(message)
         self.message = message
+        self.field = field
         self.data = data
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+    @property
+    def client_data(self) -> dict:
+        """What a client may read besides the text (the native API adds it, with the code, to the body)."""
+        return {}
+
+    @property
+    def problems(self) -> list[dict]:
+        """The error as row problems (`{"row", "field", "message"}`), for dialects that list them."""
+        return self.data.get("problems", [])
 
 
 class NotFound(ServiceError):
@@ -66,6 +84,11 @@ class Dialect:
         """The status this dialect documents for a domain error: by default the error's own."""
         return error.status_code
 
+    def service_error(self, error: ServiceError, request=None) -> tuple[int, dict]:
+        """The status and body of a domain error in this dialect, from the error's own data."""
+        status_code = self.status_for(error)
+        return status_code, self.body(status_code, str(error), error.problems, request)
+
     def validation_body(self, detail, request=None) -> dict:
         return self.body(self.validation_status, describe(flatten_errors(detail)), flatten_errors(detail), request)
 
@@ -75,6 +98,15 @@ class NativeDialect(Dialect):
 
     def validation_body(self, detail, request=None):
         return detail if isinstance(detail, dict) else {"detail": detail}
+
+    def service_error(self, error, request=None):
+        # A complaint about one input field is a 400 naming it, as DRF's own field errors are.
+        if error.field is not None:
+            return status.HTTP_400_BAD_REQUEST, {error.field: [error.message]}
+        body = {"detail": str(error)}
+        if error.client_data:
+            body |= {"code": error.code, **error.client_data}
+        return error.status_code, body
 
 
 class CosttrackDialect(Dialect):
@@ -216,8 +248,8 @@ def make_exception_handler(dialect: Dialect):
         headers = {}
         if isinstance(exc, ServiceError):
             set_rollback()
-            status_code = dialect.status_for(exc)
-            return Response(dialect.body(status_code, exc.message, [], request), status=status_code)
+            status_code, body = dialect.service_error(exc, request)
+            return Response(body, status=status_code)
         if not isinstance(exc, exceptions.APIException):
             return None  # Unexpected: Django's handler500 answers in the dialect's shape.
         if getattr(exc, "auth_header", None):
@@ -238,6 +270,14 @@ def make_exception_handler(dialect: Dialect):
 
 
 native_exception_handler = make_exception_handler(NATIVE)
+
+
+def form_add_service_error(form, error: ServiceError) -> None:
+    """A service's refusal on a Django form: on its field when the form has that field, else on the form."""
+    if error.field in form.fields:
+        form.add_error(error.field, error.message)
+    else:
+        form.add_error(None, str(error))
 
 
 def json_error(request, status_code: int, message: str | None = None) -> JsonResponse:

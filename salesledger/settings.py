@@ -222,7 +222,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
     # Several components have a `status` with different choices; name each set.
-    "ENUM_NAME_OVERRIDES": {"SaleStatusEnum": "sales.models.SaleStatus"},
+    "ENUM_NAME_OVERRIDES": {"SaleStatusEnum": "sales.ledger.models.SaleStatus"},
 }
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -14,7 +14,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("docs/errors/<slug:code>", views.error_doc, name="error-doc"),
     # The sales dashboard takes the admin's home and the owner's project page; before both.
-    path("", include("sales.dashboard_urls")),
+    path("", include("sales.reporting.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -23,7 +23,9 @@ urlpatterns = [
     path("", include("apikeys.urls")),
     path("", include("inventory.api.urls")),
     path("", include("tracking.api.urls")),
-    path("", include("sales.api.urls")),
+    path("", include("sales.ledger.api.urls")),
+    path("", include("sales.pos.api.urls")),
+    path("", include("sales.uploads.api.urls")),
 ]
 
 # The benchmark's floor endpoint (bench/floor.py), only in a server the benchmark starts.

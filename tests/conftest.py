@@ -1,7 +1,6 @@
 """Shared fixtures: two projects with keys, an API client per way of sending a key, and the
 rules for tests that need PostgreSQL or Chromium (skip with a reason locally, never in CI)."""
 
-import base64
 import os
 import shutil
 
@@ -9,9 +8,9 @@ import pytest
 import redis
 from django.db import connection
 from django.test import Client
-from rest_framework.test import APIClient
 
-from tests.factories import ProjectFactory, UserFactory, issue_key
+from tests.factories import ProductFactory, ProjectFactory, UserFactory, issue_key
+from tests.helpers import keyed_client
 
 CHROMIUM = "/usr/bin/chromium"
 IN_CI = bool(os.environ.get("CI"))
@@ -51,32 +50,6 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
-
-
-class KeyedClient(APIClient):
-    """An APIClient that sends JSON by default and knows its project and key."""
-
-    def __init__(self, project=None, issued=None, **kwargs):
-        super().__init__(**kwargs)
-        self.project = project
-        self.issued = issued
-
-    def generic(self, method, path, data="", content_type="application/json", **extra):
-        return super().generic(method, path, data, content_type, **extra)
-
-
-def keyed_client(project, issued, style="bearer") -> KeyedClient:
-    client = KeyedClient(project=project, issued=issued)
-    if style == "bearer":
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
-    elif style == "header":
-        client.credentials(HTTP_X_API_KEY=issued.secret)
-    elif style == "basic":
-        token = base64.b64encode(f"{issued.secret}:".encode()).decode()
-        client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
-    else:
-        raise ValueError(style)
-    return client
 
 
 @pytest.fixture
@@ -139,3 +112,14 @@ def api_basic(project, issued_key):
 def other_api(other_project, other_key):
     """Client of project B, to prove that A's objects are invisible to it."""
     return keyed_client(other_project, other_key, "bearer")
+
+
+@pytest.fixture
+def make_product(project):
+    """`make_product("Laptop", stock=5, price="1299.99")`, or with `variants=[("Red", 2)]` or
+    `[("Red", 2, "12.00")]` (name, stock, price): `ProductFactory` in project A unless `target_project`."""
+
+    def make(name="Laptop", *, target_project=None, **fields):
+        return ProductFactory(project=target_project or project, name=name, **fields)
+
+    return make

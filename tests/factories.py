@@ -1,5 +1,6 @@
 """factory-boy factories for every app's models."""
 
+import uuid
 from decimal import Decimal
 
 import factory
@@ -8,6 +9,8 @@ from django.utils import timezone
 
 from apikeys.models import Project
 from apikeys.services import api_key_create
+from inventory.services.catalogue import product_create
+from inventory.services.stock import StockItem, stock_reserve
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -42,6 +45,10 @@ def issue_key(project, *, name="test", user=None, **kwargs):
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
+    """The one way tests make a product: through `inventory.services.catalogue.product_create`, so it has
+    its stock counters and initial movement like any other. `stock=5`, or `variants=[("Red", 2)]` /
+    `[("Red", 2, "12.00")]` (name, stock, price); `reserved=1` reserves units for a made-up pending sale."""
+
     class Meta:
         model = "inventory.Product"
 
@@ -49,20 +56,26 @@ class ProductFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Product {n}")
     price = Decimal("10.00")
 
-
-class StockFactory(factory.django.DjangoModelFactory):
-    """The counters of a product without variants (tests of reads; writes go through inventory.services)."""
-
-    class Meta:
-        model = "inventory.Stock"
-
-    product = factory.SubFactory(ProductFactory)
-    on_hand = 100
-    reserved = 0
+    @classmethod
+    def _create(cls, model_class, *, stock=0, reserved=0, variants=(), price, **fields):
+        product = product_create(
+            price=Decimal(price),
+            stock_on_hand=stock,
+            variants=[
+                {"name": name, "stock_on_hand": quantity, "price": Decimal(rest[0]) if rest and rest[0] else None}
+                for name, quantity, *rest in variants
+            ],
+            **fields,
+        )
+        if reserved:
+            stock_reserve(
+                items=[StockItem(product_id=product.pk, variant_id=None, quantity=reserved)], sale_id=uuid.uuid4()
+            )
+        return product
 
 
 class SaleFactory(factory.django.DjangoModelFactory):
-    """A ledger sale as stored (tests of reads; writes go through sales.services)."""
+    """A ledger sale as stored (tests of reads; writes go through sales.ledger.services)."""
 
     class Meta:
         model = "sales.Sale"

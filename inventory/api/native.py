@@ -10,17 +10,8 @@ from apikeys.api.base import ProjectScopedViewSet
 from inventory import selectors
 from inventory.filters import ProductFilter, StockMovementFilter
 from inventory.models import MAX_UNITS, Product, StockMovement, Variant
-from inventory.services import (
-    DuplicateProduct,
-    InsufficientStock,
-    InvalidQuantity,
-    VariantRequired,
-    product_create,
-    product_delete,
-    product_update,
-    stock_adjust,
-)
-from salesledger.errors import NotFound
+from inventory.services.catalogue import product_create, product_delete, product_update
+from inventory.services.stock import stock_adjust
 
 
 def _counter(variant: Variant, field: str) -> int:
@@ -92,10 +83,6 @@ class ProductSerializer(serializers.ModelSerializer):
                 raise ValidationError({"stock_on_hand": ["Stock changes only through adjust-stock."]})
             attrs.pop("stock_on_hand", None)
             attrs.pop("variants", None)  # Read-only after create: variants carry stock history.
-        elif attrs.get("variants") and attrs.get("stock_on_hand"):
-            raise ValidationError(
-                {"stock_on_hand": ["A product with variants keeps its stock per variant: set each variant's."]}
-            )
         return attrs
 
 
@@ -107,16 +94,6 @@ class AdjustStockSerializer(serializers.Serializer):
     variant_id = serializers.UUIDField(
         required=False, allow_null=True, help_text="Required for a product with variants."
     )
-
-    def validate_delta(self, value):
-        if value == 0:
-            raise ValidationError("Must not be 0.")
-        return value
-
-    def validate_reason(self, value):
-        if not value.strip():
-            raise ValidationError("This field may not be blank.")
-        return value
 
 
 class StockMovementSerializer(serializers.ModelSerializer):
@@ -150,14 +127,6 @@ class InsufficientStockSerializer(serializers.Serializer):
     available = serializers.IntegerField()
 
 
-def _as_validation_error(error) -> ValidationError:
-    """A service's complaint about one input field, as DRF's 400 naming that field."""
-    field, _, message = error.message.partition(": ")
-    if isinstance(error, DuplicateProduct):
-        field = error.field
-    return ValidationError({field: [message or error.message]})
-
-
 @extend_schema_view(
     list=extend_schema(summary="List products with their stock"),
     create=extend_schema(summary="Create a product, with initial stock and variants"),
@@ -183,20 +152,14 @@ class ProductViewSet(ProjectScopedViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            product = product_create(project=self.project, **serializer.validated_data, actor_key=request.auth)
-        except (DuplicateProduct, InvalidQuantity) as error:
-            raise _as_validation_error(error) from error
+        product = product_create(project=self.project, **serializer.validated_data, actor_key=request.auth)
         return Response(self._fresh(product), status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         product = self.get_object()
         serializer = self.get_serializer(product, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        try:
-            product_update(product=product, **serializer.validated_data, actor_key=request.auth)
-        except DuplicateProduct as error:
-            raise _as_validation_error(error) from error
+        product_update(product=product, **serializer.validated_data, actor_key=request.auth)
         return Response(self._fresh(product))
 
     def destroy(self, request, *args, **kwargs):
@@ -224,21 +187,9 @@ class ProductViewSet(ProjectScopedViewSet):
             variant = product.variants.filter(pk=data["variant_id"]).first()
             if variant is None:
                 raise ValidationError({"variant_id": ["No such variant of this product."]})
-        try:
-            movement = stock_adjust(
-                product=product, variant=variant, delta=data["delta"], reason=data["reason"], actor_key=request.auth
-            )
-        except (VariantRequired, NotFound) as error:
-            raise ValidationError({"variant_id": [error.message.partition(": ")[2] or error.message]}) from error
-        except InsufficientStock as error:
-            [shortage] = error.shortages
-            body = {
-                "detail": error.message,
-                "code": error.code,
-                "requested": shortage["requested"],
-                "available": shortage["available"],
-            }
-            return Response(body, status=status.HTTP_409_CONFLICT)
+        movement = stock_adjust(
+            product=product, variant=variant, delta=data["delta"], reason=data["reason"], actor_key=request.auth
+        )
         stock = selectors.stock_of(product=product, variant=variant)
         result = {
             "product_id": product.pk,

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from apikeys.models import APIKey, Project
-from tests.conftest import KeyedClient
+from tests.helpers import KeyedClient
 
 pytestmark = pytest.mark.django_db
 SECRET = re.compile(r"sl_live_[a-z0-9]{8}_[A-Za-z0-9]{40}")

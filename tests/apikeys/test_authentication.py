@@ -9,8 +9,8 @@ from django.utils import timezone
 from apikeys.models import APIKey
 from apikeys.services import api_key_revoke, api_key_rotate
 from salesledger.errors import MISSING_CREDENTIALS
-from tests.conftest import KeyedClient, keyed_client
 from tests.factories import issue_key
+from tests.helpers import KeyedClient, keyed_client
 
 pytestmark = pytest.mark.django_db
 

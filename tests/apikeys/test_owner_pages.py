@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from apikeys.models import APIKey
-from tests.conftest import KeyedClient
+from tests.helpers import KeyedClient
 
 pytestmark = pytest.mark.django_db
 SECRET = re.compile(r"sl_live_[a-z0-9]{8}_[A-Za-z0-9]{40}")

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.admin.models import LogEntry
 
 from inventory.models import Product, StockMovement, Variant
-from inventory.services import stock_deduct, stock_reserve
-from tests.inventory.conftest import item, ledger, levels
+from inventory.services.stock import stock_deduct, stock_reserve
+from tests.helpers import item, ledger, levels
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/inventory/product/"

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import StockMovement
-from inventory.services import stock_deduct, stock_reserve
-from tests.inventory.conftest import item, ledger, levels
+from inventory.services.stock import stock_deduct, stock_reserve
+from tests.helpers import item, ledger, levels
 from tests.tenancy import assert_invisible, missing_id
 
 pytestmark = pytest.mark.django_db

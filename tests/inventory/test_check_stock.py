@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from inventory.models import Stock, StockMovement
-from inventory.services import stock_commit, stock_reserve
-from tests.inventory.conftest import item
+from inventory.services.stock import stock_commit, stock_reserve
+from tests.helpers import item
 
 pytestmark = pytest.mark.django_db
 

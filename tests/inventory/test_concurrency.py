@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from inventory.models import Stock
-from inventory.services import InsufficientStock, stock_commit, stock_deduct, stock_reserve
+from inventory.services.stock import InsufficientStock, stock_commit, stock_deduct, stock_reserve
 from tests.concurrency import race
-from tests.inventory.conftest import item, levels
+from tests.helpers import item, levels
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 20

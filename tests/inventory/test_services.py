@@ -6,27 +6,24 @@ import pytest
 from django.core.management import call_command
 
 from inventory.models import Stock, StockMovement
-from inventory.services import (
+from inventory.services.catalogue import VariantNotAllowed, product_create, product_delete, variant_create
+from inventory.services.stock import (
     ActorRequired,
     InsufficientReservation,
     InsufficientStock,
     InvalidQuantity,
     ReasonRequired,
     StockItem,
-    VariantNotAllowed,
     VariantRequired,
-    product_create,
-    product_delete,
     stock_adjust,
     stock_commit,
     stock_deduct,
     stock_release,
     stock_reserve,
     stock_restore,
-    variant_create,
 )
 from salesledger.errors import NotFound
-from tests.inventory.conftest import item, ledger, levels
+from tests.helpers import item, ledger, levels
 
 pytestmark = pytest.mark.django_db
 SALE = uuid.UUID("00000000-0000-0000-0000-00000000000a")

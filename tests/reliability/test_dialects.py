@@ -9,13 +9,14 @@ from django.utils import timezone
 from apikeys.models import IdempotencyKey
 from apikeys.services import IDEMPOTENCY_TTL
 from inventory.models import Product
-from inventory.services import product_create
-from sales.models import Location, Sale
-from sales.pos_services import location_create
-from sales.upload_models import Upload
+from inventory.services.catalogue import product_create
+from sales.ledger.models import Sale
+from sales.pos.models import Location
+from sales.pos.services import location_create
+from sales.uploads.models import Upload
 from salesledger.errors import CONNECTEAM, COSTTRACK, CUSTOBAR, NATIVE, SELLS, TRACK, Dialect
 from tests.concurrency import race
-from tests.conftest import keyed_client
+from tests.helpers import keyed_client
 from tests.reliability.shapes import error_message, expected_error, has_shape
 from tracking.models import LeadEvent, SaleEvent
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 from apikeys.models import APIKey, IdempotencyKey
 from apikeys.services import IDEMPOTENCY_CLAIM_TIMEOUT, IDEMPOTENCY_TTL
 from tests.concurrency import race
-from tests.conftest import keyed_client
 from tests.factories import issue_key
+from tests.helpers import keyed_client
 from tests.reliability.shapes import DIALECTS, expected_error
 from tests.reliability.urls import DIALECT_PATHS
 

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from apikeys import limits
 from apikeys.api.pagination import BoundedLimitOffsetPagination
 from apikeys.models import RateCounter
-from tests.conftest import KeyedClient, keyed_client
 from tests.factories import issue_key
+from tests.helpers import KeyedClient, keyed_client
 from tests.reliability.shapes import DIALECTS, expected_error
 from tests.reliability.urls import DIALECT_PATHS
 

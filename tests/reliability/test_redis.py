@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from apikeys import limits
 from apikeys.models import RateCounter
-from tests.conftest import KeyedClient
+from tests.helpers import KeyedClient
 
 pytestmark = pytest.mark.django_db
 

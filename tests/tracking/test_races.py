@@ -3,7 +3,7 @@
 import pytest
 
 from tests.concurrency import race
-from tests.conftest import keyed_client
+from tests.helpers import keyed_client
 from tracking.models import Customer, LeadEvent, SaleEvent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -3,9 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from apikeys.commands import project_by_slug
 from apikeys.models import APIKey
 from apikeys.services import api_key_create
-from salesledger.commands import project_by_slug
 
 
 class Command(BaseCommand):

@@ -41,6 +41,10 @@ class Command(BaseCommand):
 
 
 def _demo_modules():
-    """Each installed app's `demo` module, in INSTALLED_APPS (dependency) order."""
-    names = [f"{config.name}.demo" for config in apps.get_app_configs()]
+    """Each installed app's `demo` module and its sub-packages' (`subpackages` on the app's config), in
+    INSTALLED_APPS (dependency) order."""
+    packages = []
+    for config in apps.get_app_configs():
+        packages += [config.name, *(f"{config.name}.{name}" for name in getattr(config, "subpackages", ()))]
+    names = [f"{package}.demo" for package in packages]
     return [importlib.import_module(name) for name in names if importlib.util.find_spec(name) is not None]

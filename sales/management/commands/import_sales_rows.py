@@ -13,8 +13,9 @@ import ijson
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from sales.upload_services import LIST_FIELDS, ParsedRows, UploadInvalid, sale_rows_parse, sales_upload_parsed
-from salesledger.commands import project_by_slug
+from apikeys.commands import project_by_slug
+from sales.uploads.parse import LIST_FIELDS, ParsedRows, UploadInvalid, sale_rows_parse
+from sales.uploads.services import sales_upload_parsed
 
 COUNTS = (
     "rows", "transactions_created", "transactions_updated", "transactions_unchanged",

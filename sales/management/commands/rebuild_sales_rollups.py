@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from sales.rollup_services import rollups_rebuild
-from salesledger.commands import project_by_slug
+from apikeys.commands import project_by_slug
+from sales.reporting.services import rollups_rebuild
 
 
 class Command(BaseCommand):

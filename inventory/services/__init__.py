@@ -1,0 +1,1 @@
+"""Inventory writes, in two halves: `stock` (the stock ledger) and `catalogue` (products, variants)."""

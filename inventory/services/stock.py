@@ -1,0 +1,331 @@
+"""Every write of the stock ledger: reserve, release, commit, deduct, restore and adjust.
+
+Stock changes only here. Each stock service takes all the items of one change (the lines of a
+sale) and, in one transaction: locks the stock rows of every item in one query, in primary-key
+order (so two changes never deadlock), computes every shortfall and raises one error before any
+write, then updates the counters in one query and writes one `StockMovement` per item.
+"""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from inventory.models import MAX_UNITS, Product, Stock, StockMovement, Variant
+from salesledger.errors import Conflict, NotFound, ServiceError
+
+Reason = StockMovement.Reason
+
+
+@dataclass(frozen=True)
+class StockItem:
+    """One line of a stock change: `quantity` whole units of a product, or of one of its variants."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    quantity: int
+
+
+class InsufficientStock(Conflict):
+    """Not enough available stock for one or more items; nothing was changed.
+
+    `shortages` lists every item short: product_id, variant_id, name, requested, available.
+    """
+
+    code = "insufficient_stock"
+
+    def __init__(self, shortages: list[dict]):
+        self.shortages = shortages
+        listed = "; ".join(
+            f"{item['name']} (requested {item['requested']}, available {item['available']})" for item in shortages
+        )
+        super().__init__(f"Insufficient stock: {listed}", shortages=shortages)
+
+    @property
+    def client_data(self) -> dict:
+        if len(self.shortages) == 1:
+            [shortage] = self.shortages
+            return {"requested": shortage["requested"], "available": shortage["available"]}
+        return {"shortages": self.shortages}
+
+
+class InsufficientReservation(Conflict):
+    """A release or commit asked for more units than are reserved; nothing was changed.
+
+    `shortages` lists every item short: product_id, variant_id, name, requested, reserved.
+    """
+
+    code = "insufficient_reservation"
+
+    def __init__(self, shortages: list[dict]):
+        self.shortages = shortages
+        listed = "; ".join(
+            f"{item['name']} (requested {item['requested']}, reserved {item['reserved']})" for item in shortages
+        )
+        super().__init__(f"Not reserved: {listed}", shortages=shortages)
+
+
+class VariantRequired(ServiceError):
+    code = "variant_required"
+
+
+class InvalidQuantity(ServiceError):
+    code = "invalid_quantity"
+
+
+class ReasonRequired(ServiceError):
+    code = "reason_required"
+
+
+class ActorRequired(ServiceError):
+    code = "actor_required"
+
+
+# What one unit of each kind of change does to (on hand, reserved).
+_UNIT_DELTAS = {
+    Reason.RESERVE: (0, 1),
+    Reason.RELEASE: (0, -1),
+    Reason.COMMIT: (-1, -1),
+    Reason.DEDUCT: (-1, 0),
+    Reason.RESTORE: (1, 0),
+    Reason.ADJUSTMENT: (1, 0),
+    Reason.INITIAL: (1, 0),
+}
+
+_Key = tuple[uuid.UUID, uuid.UUID | None]
+
+
+def stock_reserve(*, items: list[StockItem], sale_id=None, actor_user=None, actor_key=None, note="") -> None:
+    """Reserve the items' quantities out of available stock (a pending sale).
+
+    Raises InsufficientStock (listing every item short) and changes nothing when any item lacks
+    available units; NotFound for an unknown product or a variant of another product;
+    VariantRequired for a product with variants named without one; InvalidQuantity.
+    """
+    _apply(items=items, reason=Reason.RESERVE, sale_id=sale_id, actor_user=actor_user, actor_key=actor_key, note=note)
+
+
+def stock_release(*, items: list[StockItem], sale_id=None, actor_user=None, actor_key=None, note="") -> None:
+    """Give reserved units back to available stock (a pending sale cancelled).
+
+    Raises InsufficientReservation when more is released than is reserved, and the errors of
+    `stock_reserve` for unknown items.
+    """
+    _apply(items=items, reason=Reason.RELEASE, sale_id=sale_id, actor_user=actor_user, actor_key=actor_key, note=note)
+
+
+def stock_commit(*, items: list[StockItem], sale_id=None, actor_user=None, actor_key=None, note="") -> None:
+    """Turn a reservation into a deduction (a pending sale confirmed): on hand and reserved both drop.
+
+    Raises InsufficientReservation when more is committed than is reserved, and the errors of
+    `stock_reserve` for unknown items.
+    """
+    _apply(items=items, reason=Reason.COMMIT, sale_id=sale_id, actor_user=actor_user, actor_key=actor_key, note=note)
+
+
+def stock_deduct(*, items: list[StockItem], sale_id=None, actor_user=None, actor_key=None, note="") -> None:
+    """Take units out of on-hand stock directly (a sale confirmed without a reservation).
+
+    Raises InsufficientStock (every item short) when any item lacks available units, and the
+    errors of `stock_reserve` for unknown items.
+    """
+    _apply(items=items, reason=Reason.DEDUCT, sale_id=sale_id, actor_user=actor_user, actor_key=actor_key, note=note)
+
+
+def stock_restore(*, items: list[StockItem], sale_id=None, actor_user=None, actor_key=None, note="") -> None:
+    """Put deducted units back on hand (a confirmed sale cancelled). Raises the errors of `stock_reserve`."""
+    _apply(items=items, reason=Reason.RESTORE, sale_id=sale_id, actor_user=actor_user, actor_key=actor_key, note=note)
+
+
+def stock_adjust(*, product, variant=None, delta: int, reason: str, actor_user=None, actor_key=None) -> StockMovement:
+    """A manual correction of on-hand stock by `delta` units, recorded with its reason and actor.
+
+    Raises ReasonRequired, ActorRequired, InvalidQuantity (zero or non-integer delta),
+    InsufficientStock when a negative delta exceeds the available units (reserved units cannot be
+    corrected away), NotFound for a variant of another product, VariantRequired.
+    """
+    if not isinstance(reason, str) or not reason.strip():
+        raise ReasonRequired("a manual stock adjustment needs a reason.", field="reason")
+    if actor_user is None and actor_key is None:
+        raise ActorRequired("A manual stock adjustment needs an actor (a user or an API key).")
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 or abs(delta) > MAX_UNITS:
+        raise InvalidQuantity(
+            f"must be a non-zero whole number of units, at most {MAX_UNITS} either way.", field="delta"
+        )
+    if variant is not None and variant.product_id != product.pk:
+        raise NotFound("Variant not found for this product.")
+    [movement] = _apply_deltas(
+        deltas={(product.pk, variant.pk if variant is not None else None): delta},
+        reason=Reason.ADJUSTMENT,
+        sale_id=None,
+        actor_user=actor_user,
+        actor_key=actor_key,
+        note=reason.strip(),
+    )
+    return movement
+
+
+def _apply(*, items, reason, sale_id, actor_user, actor_key, note) -> list[StockMovement]:
+    return _apply_deltas(
+        deltas=_sum_items(items), reason=reason, sale_id=sale_id, actor_user=actor_user, actor_key=actor_key, note=note
+    )
+
+
+def _sum_items(items: Iterable[StockItem]) -> dict[_Key, int]:
+    """Quantities per product/variant, duplicates summed, in first-seen order."""
+    totals: dict[_Key, int] = {}
+    for item in items:
+        quantity = item.quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= MAX_UNITS:
+            raise InvalidQuantity(
+                f"must be a whole number of units from 1 to {MAX_UNITS}, got {quantity!r}.", field="quantity"
+            )
+        key = (_as_uuid(item.product_id), _as_uuid(item.variant_id) if item.variant_id is not None else None)
+        totals[key] = totals.get(key, 0) + quantity
+    if not totals:
+        raise InvalidQuantity("at least one item is needed.", field="items")
+    return totals
+
+
+def _as_uuid(value) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"Product or variant '{value}' not found.") from None
+
+
+def _apply_deltas(*, deltas: dict[_Key, int], reason, sale_id, actor_user, actor_key, note) -> list[StockMovement]:
+    """Lock, check every item, then write: counters in one UPDATE, movements in one INSERT."""
+    unit_on_hand, unit_reserved = _UNIT_DELTAS[reason]
+    with transaction.atomic():
+        stocks = _lock(deltas.keys())
+        changes = []
+        short, unreserved = [], []
+        for key, quantity in deltas.items():
+            stock = stocks[key]
+            new_on_hand = stock.on_hand + unit_on_hand * quantity
+            new_reserved = stock.reserved + unit_reserved * quantity
+            if max(new_on_hand, new_reserved) > MAX_UNITS:
+                raise InvalidQuantity(
+                    f"quantity: {_describe(key, stock)['name']} would hold more than {MAX_UNITS} units."
+                )
+            if new_reserved < 0:
+                unreserved.append({**_describe(key, stock), "requested": quantity, "reserved": stock.reserved})
+            elif new_on_hand < 0 or new_reserved > new_on_hand:
+                needed = abs(quantity)
+                short.append({**_describe(key, stock), "requested": needed, "available": stock.available})
+            changes.append((key, stock, new_on_hand, new_reserved))
+        if short:
+            raise InsufficientStock(short)
+        if unreserved:
+            raise InsufficientReservation(unreserved)
+
+        now = timezone.now()
+        movements = []
+        for (product_id, variant_id), stock, new_on_hand, new_reserved in changes:
+            movements.append(
+                StockMovement(
+                    product_id=product_id,
+                    variant_id=variant_id,
+                    delta_on_hand=new_on_hand - stock.on_hand,
+                    delta_reserved=new_reserved - stock.reserved,
+                    reason=reason,
+                    sale_id=sale_id,
+                    actor_user=actor_user,
+                    actor_key=actor_key,
+                    note=note or "",
+                    created_at=now,
+                )
+            )
+            stock.on_hand, stock.reserved = new_on_hand, new_reserved
+        Stock.objects.bulk_update([stock for _, stock, _, _ in changes], ["on_hand", "reserved"])
+        return StockMovement.objects.bulk_create(movements)
+
+
+def _describe(key: _Key, stock: Stock) -> dict:
+    product_id, variant_id = key
+    name = stock.product.name if stock.variant is None else f"{stock.product.name} / {stock.variant.name}"
+    return {"product_id": str(product_id), "variant_id": str(variant_id) if variant_id else None, "name": name}
+
+
+def _lock_query(keys: list[_Key]):
+    plain = [product_id for product_id, variant_id in keys if variant_id is None]
+    variants = [variant_id for _, variant_id in keys if variant_id is not None]
+    condition = Q(pk__in=[])
+    if plain:
+        condition |= Q(product_id__in=plain, variant__isnull=True)
+    if variants:
+        condition |= Q(variant_id__in=variants)
+    return (
+        Stock.objects.select_for_update(of=("self",))
+        .select_related("product", "variant")
+        .annotate(has_variants=Exists(Variant.objects.filter(product_id=OuterRef("product_id"))))
+        .filter(condition)
+        .order_by("pk")
+    )
+
+
+def _lock(keys: Iterable[_Key]) -> dict[_Key, Stock]:
+    """The locked stock row of every key; NotFound / VariantRequired when a key names no stock.
+
+    One query when every row exists. A product or variant created without its row (outside the
+    services) gets a zero row here first.
+    """
+    keys = list(keys)
+    rows = list(_lock_query(keys))
+    found = _match(keys, rows)
+    if len(found) < len(keys):
+        _create_missing_rows([key for key in keys if key not in found])
+        rows = list(_lock_query(keys))
+        found = _match(keys, rows)
+    return found
+
+
+def _match(keys: list[_Key], rows: list[Stock]) -> dict[_Key, Stock]:
+    by_product = {row.product_id: row for row in rows if row.variant_id is None}
+    by_variant = {row.variant_id: row for row in rows if row.variant_id is not None}
+    found = {}
+    for key in keys:
+        product_id, variant_id = key
+        if variant_id is None:
+            row = by_product.get(product_id)
+            if row is not None and row.has_variants:
+                raise VariantRequired(f"{row.product.name} has variants; name one of them.", field="variant_id")
+        else:
+            row = by_variant.get(variant_id)
+            if row is not None and row.product_id != product_id:
+                raise NotFound(f"Variant {variant_id} not found for product {product_id}.")
+        if row is not None:
+            found[key] = row
+    return found
+
+
+def _create_missing_rows(keys: list[_Key]) -> None:
+    product_ids = {product_id for product_id, _ in keys}
+    products = {
+        product.pk: product
+        for product in Product.objects.filter(pk__in=product_ids).annotate(
+            has_variants=Exists(Variant.objects.filter(product_id=OuterRef("pk")))
+        )
+    }
+    variants = {variant.pk: variant for variant in Variant.objects.filter(pk__in=[v for _, v in keys if v])}
+    new_rows = []
+    for product_id, variant_id in keys:
+        product = products.get(product_id)
+        if product is None:
+            raise NotFound(f"Product {product_id} not found.")
+        if variant_id is None:
+            if product.has_variants:
+                raise VariantRequired(f"{product.name} has variants; name one of them.", field="variant_id")
+            new_rows.append(Stock(product_id=product_id))
+            continue
+        variant = variants.get(variant_id)
+        if variant is None or variant.product_id != product_id:
+            raise NotFound(f"Variant {variant_id} not found for product {product_id}.")
+        new_rows.append(Stock(product_id=product_id, variant_id=variant_id))
+    Stock.objects.bulk_create(new_rows, ignore_conflicts=True)

@@ -1,0 +1,96 @@
+"""Serializer fields the sales dialects share: strict input types, money and times as the documents show."""
+
+import datetime
+from decimal import Decimal
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+
+def json_number(value: Decimal) -> int | float:
+    """A Decimal as a JSON number: an integer when whole (12500), else its shortest float (1299.99).
+
+    Amounts have at most 20 digits with 4 decimals; up to 15 significant digits the float's text is
+    the decimal's exact digits, which covers every amount a sale carries.
+    """
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+@extend_schema_field(OpenApiTypes.NUMBER)
+class NumberField(serializers.DecimalField):
+    """A Decimal read from a JSON number (not a string) and written back as a JSON number."""
+
+    def __init__(self, *, positive: bool = False, max_digits: int = 20, decimal_places: int = 4, **kwargs):
+        self.positive = positive
+        super().__init__(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float | Decimal):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if self.positive and value <= 0:
+            raise serializers.ValidationError("Must be greater than 0.", code="min_value")
+        return value
+
+    def to_representation(self, value):
+        return json_number(Decimal(value))
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: a number where an id is expected is a type error, not an id."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID written as a string (DRF would also read an integer as a UUID)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A whole number given as a JSON number: not a string, not a boolean, not 2.5."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, nothing that merely looks like one ("yes", 1)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """ISO 8601 in UTC with a `Z`, to the second: 2026-03-07T14:30:00Z."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M:%SZ", default_timezone=datetime.UTC, **kwargs)
+
+
+class RowSerializer(serializers.Serializer):
+    """An output serializer that also reads plain rows (dicts, as `values()` and
+    `sales.ledger.selectors.sales_page_rows` give) in one pass over its fields: each field's own
+    `to_representation` of `row[field.source]`, without DRF's attribute lookup per field, which costs
+    more than the values on a page of a hundred sales. Anything else (a model instance) goes the usual way.
+    Its fields' sources must be plain keys of the row."""
+
+    def to_representation(self, instance):
+        if not isinstance(instance, dict):
+            return super().to_representation(instance)
+        return {
+            field.field_name: None if (value := instance[field.source]) is None else field.to_representation(value)
+            for field in self._readable_fields
+        }

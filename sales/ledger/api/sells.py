@@ -1,0 +1,285 @@
+"""sells dialect (seed 001): a user's sales at `/sells`, created pending and then confirmed or cancelled."""
+
+import datetime
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from apikeys.api.base import DialectView
+from sales.ledger.api.fields import NumberField, RowSerializer, StrictCharField, StrictIntegerField, UTCDateTimeField
+from sales.ledger.models import Sale, SaleChannel, SaleStatus
+from sales.ledger.selectors import sale_get, sales_of_user, sales_page_rows, sales_with_lines, user_sales_totals
+from sales.ledger.services import LineInput, sale_cancel, sale_confirm, sale_create
+from salesledger.errors import SELLS
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+MAX_PRODUCTS = 500
+# The database's OFFSET is a signed 64-bit integer: past it, a 400 naming the field, not a 500.
+MAX_OFFSET = 2**63 - 1 - MAX_PAGE
+
+
+# Requests ---------------------------------------------------------------------------------------
+
+
+class SellProductInput(serializers.Serializer):
+    productId = StrictCharField(max_length=200, help_text="The product's UUID, or its external_id in the project.")
+    quantity = StrictIntegerField(min_value=1, max_value=1_000_000, help_text="Whole units, at least 1.")
+    price = NumberField(
+        positive=True, required=False, help_text="Unit price, > 0. Omitted: the variant's or product's price."
+    )
+    variantId = StrictCharField(
+        max_length=200, required=False, allow_null=True, help_text="UUID of a variant of this product."
+    )
+
+
+class SellCreateInput(serializers.Serializer):
+    products = SellProductInput(many=True, allow_empty=False, max_length=MAX_PRODUCTS)
+
+
+class SellListQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=SaleStatus.choices, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=DEFAULT_PAGE)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # `from` and `to` are Python keywords, so they can't be declared as attributes.
+        fields["from"] = serializers.DateTimeField(required=False, default_timezone=datetime.UTC)
+        fields["to"] = serializers.DateTimeField(required=False, default_timezone=datetime.UTC)
+        return fields
+
+
+# Responses --------------------------------------------------------------------------------------
+
+
+class _LineSerializer(RowSerializer):
+    """A sale line as the document shows it; `variantId` only on lines that have a variant."""
+
+    def to_representation(self, line):
+        data = super().to_representation(line)
+        if data.get("variantId") is None:
+            data.pop("variantId", None)
+        return data
+
+
+class SellProductShort(_LineSerializer):
+    productId = serializers.UUIDField(source="product_id", allow_null=True)
+    quantity = NumberField(max_digits=12, decimal_places=2)
+    price = NumberField(source="unit_price")
+    variantId = serializers.UUIDField(source="variant_id", required=False)
+
+
+class SellProduct(_LineSerializer):
+    productId = serializers.UUIDField(source="product_id", allow_null=True)
+    name = serializers.CharField(source="product_name")
+    quantity = NumberField(max_digits=12, decimal_places=2)
+    price = NumberField(source="unit_price")
+    variantId = serializers.UUIDField(source="variant_id", required=False)
+    subtotal = NumberField(source="line_total")
+
+
+class SellProductDetail(SellProduct):
+    image = serializers.CharField(source="product_image", help_text="The product's image when it was sold.")
+
+
+class _SellSerializer(RowSerializer):
+    """A sale; `confirmedAt` / `cancelledAt` only once it has been confirmed / cancelled."""
+
+    def to_representation(self, sale):
+        data = super().to_representation(sale)
+        for key in ("confirmedAt", "cancelledAt"):
+            if key in data and data[key] is None:
+                del data[key]
+        return data
+
+
+class Sell(_SellSerializer):
+    id = serializers.UUIDField()
+    products = SellProduct(source="lines", many=True)
+    total = NumberField()
+    status = serializers.ChoiceField(choices=SaleStatus.choices)
+    createdAt = UTCDateTimeField(source="created_at")
+    confirmedAt = UTCDateTimeField(source="confirmed_at", required=False)
+    cancelledAt = UTCDateTimeField(source="cancelled_at", required=False)
+
+
+# What a Sell reads, for a list page read as rows (sales_page_rows) rather than model instances.
+SELL_FIELDS = ("id", "total", "status", "created_at", "confirmed_at", "cancelled_at")
+SELL_LINE_FIELDS = ("product_id", "product_name", "quantity", "unit_price", "variant_id", "line_total")
+
+
+class SellWithUser(Sell):
+    userId = serializers.CharField(source="user_id", allow_null=True, help_text="The key's acting user.")
+
+    def to_representation(self, sale):
+        data = super().to_representation(sale)
+        return {"id": data.pop("id"), "userId": data.pop("userId"), **data}  # the document's order
+
+
+class SellDetail(SellWithUser):
+    products = SellProductDetail(source="lines", many=True)
+
+
+class SellConfirmed(_SellSerializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=SaleStatus.choices)
+    confirmedAt = UTCDateTimeField(source="confirmed_at")
+    products = SellProductShort(source="lines", many=True)
+    total = NumberField()
+
+
+SellCreated = inline_serializer("SellCreated", fields={"sell": SellWithUser()})
+SellDetailResponse = inline_serializer("SellDetailResponse", fields={"sell": SellDetail()})
+SellList = inline_serializer(
+    "SellList",
+    fields={
+        "sells": Sell(many=True),
+        "totalSales": serializers.IntegerField(help_text="Every sale the filters match, not only this page."),
+        "totalRevenue": NumberField(help_text="Sum of the matching pending and confirmed sales (never cancelled)."),
+    },
+)
+SellConfirmResponse = inline_serializer(
+    "SellConfirmResponse", fields={"message": serializers.CharField(), "sell": SellConfirmed()}
+)
+SellCancelResponse = inline_serializer(
+    "SellCancelResponse", fields={"message": serializers.CharField(), "sellId": serializers.UUIDField()}
+)
+SellsError = inline_serializer("SellsError", fields={"message": serializers.CharField()})
+ERRORS = {400: SellsError, 401: SellsError, 404: SellsError, 409: SellsError}
+
+
+# Views ------------------------------------------------------------------------------------------
+
+
+class _SellsView(DialectView):
+    dialect = SELLS
+
+    def user_sale(self, sale_id, *, lines: bool = True) -> Sale:
+        """The key user's sale in the key's project; any other id (another project's, not a UUID) is a 404."""
+        queryset = Sale.objects.filter(project=self.project, user=self.request.user)
+        return sale_get(queryset=sales_with_lines(queryset) if lines else queryset, sale_id=sale_id)
+
+
+class SellsView(_SellsView):
+    @extend_schema(
+        operation_id="sells_create",
+        tags=["sells"],
+        summary="Create a pending sale",
+        description=(
+            "Creates a `pending` sale of the key's acting user and reserves the stock of every product. "
+            "`productId` is the product's UUID or its `external_id`; `variantId` must be a variant of that "
+            "product; without `price` the variant's or product's price is used. The response's `productId` "
+            'is always the product\'s UUID. Errors are `{"message": "..."}`: 400 invalid data (naming '
+            "the field), 401 bad key, 404 a product not in this project, 409 insufficient stock (naming "
+            "every product short)."
+        ),
+        request=SellCreateInput,
+        responses={201: SellCreated, **ERRORS},
+    )
+    def post(self, request):
+        params = SellCreateInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        lines = [
+            LineInput(
+                product=item["productId"],
+                variant=item.get("variantId"),
+                quantity=item["quantity"],
+                unit_price=item.get("price"),
+            )
+            for item in params.validated_data["products"]
+        ]
+        created = sale_create(
+            project=self.project,
+            channel=SaleChannel.SELLS,
+            lines=lines,
+            status=SaleStatus.PENDING,
+            user=request.user,
+            api_key=request.auth,
+        )
+        return Response({"sell": SellWithUser(self.user_sale(created.id)).data}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="sells_list",
+        tags=["sells"],
+        summary="The key user's sales, newest first",
+        description=(
+            "Sales of the key's acting user in the key's project, newest first, `limit` per page (default "
+            f"{DEFAULT_PAGE}, at most {MAX_PAGE}) from `offset`. `totalSales` and `totalRevenue` cover every "
+            "sale the filters match, not only the page; revenue counts pending and confirmed sales, never "
+            "cancelled ones. `from`/`to` are ISO 8601 instants (a bare date is that day's 00:00 UTC), inclusive."
+        ),
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=SaleStatus.values),
+            OpenApiParameter("from", OpenApiTypes.DATETIME, description="Created at or after."),
+            OpenApiParameter("to", OpenApiTypes.DATETIME, description="Created at or before."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_PAGE}, default {DEFAULT_PAGE}."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description=f"0 to {MAX_OFFSET}, default 0."),
+        ],
+        responses={200: SellList, 400: SellsError, 401: SellsError},
+    )
+    def get(self, request):
+        params = SellListQuery(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = params.validated_data
+        filters = {"status": query.get("status"), "created_from": query.get("from"), "created_to": query.get("to")}
+        sales = sales_of_user(project=self.project, user=request.user, **filters)
+        totals = user_sales_totals(project=self.project, user=request.user, **filters)
+        page = sales_page_rows(
+            sales, offset=query["offset"], limit=query["limit"], sale_fields=SELL_FIELDS, line_fields=SELL_LINE_FIELDS
+        )
+        return Response(
+            {
+                "sells": Sell(page, many=True).data,
+                "totalSales": totals.count,
+                "totalRevenue": NumberField().to_representation(totals.revenue),
+            }
+        )
+
+
+class SellDetailView(_SellsView):
+    @extend_schema(
+        operation_id="sells_detail",
+        tags=["sells"],
+        summary="One sale, with each product's image",
+        description="Only the key user's own sale in the key's project; any other id is a 404.",
+        responses={200: SellDetailResponse, 401: SellsError, 404: SellsError},
+    )
+    def get(self, request, sale_id):
+        return Response({"sell": SellDetail(self.user_sale(sale_id)).data})
+
+
+class SellConfirmView(_SellsView):
+    @extend_schema(
+        operation_id="sells_confirm",
+        tags=["sells"],
+        summary="Confirm a pending sale",
+        description=(
+            "The stock reservation becomes a deduction. Any request body is ignored. A sale that is not "
+            "pending is a 409 whose message names its current status."
+        ),
+        request=None,
+        responses={200: SellConfirmResponse, 401: SellsError, 404: SellsError, 409: SellsError},
+    )
+    def put(self, request, sale_id):
+        sale = sale_confirm(sale=self.user_sale(sale_id, lines=False), user=request.user, api_key=request.auth)
+        return Response({"message": "Sale confirmed successfully", "sell": SellConfirmed(self.user_sale(sale.id)).data})
+
+
+class SellCancelView(_SellsView):
+    @extend_schema(
+        operation_id="sells_cancel",
+        tags=["sells"],
+        summary="Cancel a sale",
+        description=(
+            "A pending sale's reservation is released; a confirmed sale's stock is restored. Cancelling a "
+            "cancelled sale is a 409 whose message names its current status."
+        ),
+        request=None,
+        responses={200: SellCancelResponse, 401: SellsError, 404: SellsError, 409: SellsError},
+    )
+    def put(self, request, sale_id):
+        sale = sale_cancel(sale=self.user_sale(sale_id, lines=False), user=request.user, api_key=request.auth)
+        return Response({"message": "Sale cancelled successfully", "sellId": str(sale.id)})

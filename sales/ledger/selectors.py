@@ -1,0 +1,99 @@
+"""Reads of the sales ledger: lists with their lines and totals, free of N+1."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from sales.ledger.models import Sale, SaleLine, SaleStatus
+from sales.reporting.models import SalesTally
+from salesledger.errors import NotFound
+
+
+@dataclass(frozen=True)
+class SalesTotals:
+    count: int
+    revenue: Decimal
+
+
+def parse_uuid(value) -> uuid.UUID | None:
+    """`value` as a UUID, or None when it is not one (an id that can match nothing)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def sale_get(*, queryset: QuerySet[Sale], sale_id) -> Sale:
+    """The sale `sale_id` within `queryset` (already scoped to a project). Raises NotFound (404)."""
+    sale_uuid = parse_uuid(sale_id)
+    sale = queryset.filter(pk=sale_uuid).first() if sale_uuid is not None else None
+    if sale is None:
+        raise NotFound(f"Sale '{sale_id}' not found.")
+    return sale
+
+
+def sales_with_lines(queryset: QuerySet[Sale] | None = None) -> QuerySet[Sale]:
+    """Sales with their lines prefetched in position order (one extra query per page, whatever its size)."""
+    queryset = Sale.objects.all() if queryset is None else queryset
+    return queryset.prefetch_related(Prefetch("lines", queryset=SaleLine.objects.order_by("position", "id")))
+
+
+def sales_page_rows(
+    queryset: QuerySet[Sale], *, offset: int, limit: int, sale_fields: Sequence[str], line_fields: Sequence[str]
+) -> list[dict]:
+    """A page of `queryset` as dicts of `sale_fields`, each with its "lines" as dicts of `line_fields`
+    in position order: two queries and no model instances, for lists a serializer reads as mappings."""
+    sales = list(queryset.values(*sale_fields)[offset : offset + limit])
+    lines_of = {sale["id"]: sale.setdefault("lines", []) for sale in sales}
+    lines = SaleLine.objects.filter(sale_id__in=lines_of).order_by("position", "id")
+    for line in lines.values("sale_id", *line_fields):
+        lines_of[line["sale_id"]].append(line)
+    return sales
+
+
+def sales_of_user(*, project, user, status: str | None = None, created_from=None, created_to=None) -> QuerySet[Sale]:
+    """One user's sales in a project, newest first (served by the project+user+created_at index)."""
+    queryset = Sale.objects.filter(project=project, user=user)
+    if status:
+        queryset = queryset.filter(status=status)
+    if created_from is not None:
+        queryset = queryset.filter(created_at__gte=created_from)
+    if created_to is not None:
+        queryset = queryset.filter(created_at__lte=created_to)
+    return queryset.order_by("-created_at", "-id")
+
+
+def sales_totals(queryset: QuerySet[Sale]) -> SalesTotals:
+    """How many sales `queryset` matches and their revenue, in one aggregate query.
+
+    Revenue counts pending and confirmed sales, never cancelled ones. The sales summed are assumed
+    to share the project's currency.
+    """
+    totals = queryset.order_by().aggregate(
+        count=Count("id"),
+        revenue=Coalesce(Sum("total", filter=~Q(status=SaleStatus.CANCELLED)), Decimal(0)),
+    )
+    return SalesTotals(count=totals["count"], revenue=totals["revenue"])
+
+
+def user_sales_totals(*, project, user, status: str | None = None, created_from=None, created_to=None) -> SalesTotals:
+    """The totals of `sales_of_user` with the same filters. Without a time range they are the sums of
+    the user's few tally rows (exact, kept by the database), whatever the number of sales; with one,
+    an aggregate over the range of the (project, user, created_at) index. A read never writes: the
+    tally's delta rows are folded by `compact_sales_rollups` (cron), not here."""
+    if created_from is not None or created_to is not None:
+        return sales_totals(
+            sales_of_user(project=project, user=user, status=status, created_from=created_from, created_to=created_to)
+        )
+    counted = Q(status=status) if status else Q()
+    sums = SalesTally.objects.filter(project=project, user=user).aggregate(
+        count=Coalesce(Sum("sales", filter=counted), 0),
+        revenue=Coalesce(Sum("revenue", filter=counted & ~Q(status=SaleStatus.CANCELLED)), Decimal(0)),
+    )
+    return SalesTotals(count=sums["count"], revenue=sums["revenue"])

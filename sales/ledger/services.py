@@ -1,0 +1,295 @@
+"""Every write to the sales ledger: creating a sale and moving it between statuses, stock included."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from inventory.models import Product, Variant
+from inventory.services.stock import StockItem, stock_commit, stock_deduct, stock_release, stock_reserve, stock_restore
+from sales.ledger.models import MONEY, Sale, SaleLine, SaleStatus
+from sales.ledger.selectors import parse_uuid
+from salesledger.errors import Conflict, NotFound, ServiceError
+from salesledger.money import normalize_currency, quantize, to_decimal
+
+# Amounts are stored with 16 digits before the decimal point (max_digits=20, decimal_places=4).
+MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
+
+# The allowed moves and what each does to the stock of a sale whose stock went through inventory.
+TRANSITIONS = {
+    (SaleStatus.PENDING, SaleStatus.CONFIRMED): stock_commit,
+    (SaleStatus.PENDING, SaleStatus.CANCELLED): stock_release,
+    (SaleStatus.CONFIRMED, SaleStatus.CANCELLED): stock_restore,
+}
+
+
+class InvalidTransition(Conflict):
+    """A move the table refuses; carries the sale's current status."""
+
+    code = "invalid_transition"
+
+    def __init__(self, *, sale: Sale, target: str):
+        verb = {SaleStatus.CONFIRMED: "confirmed", SaleStatus.CANCELLED: "cancelled"}[target]
+        super().__init__(
+            f"Sale {sale.id} is {sale.status} and cannot be {verb}.", sale_id=str(sale.id), status=sale.status
+        )
+
+
+class DuplicateSale(Conflict):
+    """The channel already has a sale with this external id in the project."""
+
+    code = "duplicate_sale"
+
+
+class ProductNotFound(NotFound):
+    code = "product_not_found"
+
+
+class InvalidLine(ServiceError):
+    """Lines the ledger cannot accept (a variant of another product, a fraction of a stocked unit, ...)."""
+
+    code = "invalid_line"
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line to sell. `product` is a product's UUID or its `external_id` in the project; None for a
+    line that names no product (then `name` says what was sold). `unit_price` None means the
+    variant's or product's price; `line_total` None means quantity x unit price - discount."""
+
+    quantity: Decimal
+    product: uuid.UUID | str | None = None
+    variant: uuid.UUID | str | None = None
+    unit_price: Decimal | None = None
+    discount: Decimal = Decimal(0)
+    line_total: Decimal | None = None
+    name: str = ""
+    external_id: str | None = None
+    tags: Sequence[str] = field(default_factory=tuple)
+
+
+def _products_by_reference(project, references) -> dict[str, Product]:
+    """Products named by UUID or external_id, in one query; keys are the references as given."""
+    references = {str(ref) for ref in references}
+    if not references:
+        return {}
+    ids = {ref_id for ref_id in map(parse_uuid, references) if ref_id is not None}
+    products = (
+        Product.objects.filter(project=project)
+        .filter(Q(id__in=ids) | Q(external_id__in=references))
+        .annotate(has_variants=Exists(Variant.objects.filter(product=OuterRef("pk"))))
+    )
+    found = {}
+    for product in products:
+        found.setdefault(str(product.id), product)
+        if product.external_id:
+            found.setdefault(product.external_id, product)
+    missing = sorted(references - set(found))
+    if missing:
+        names = ", ".join(f"'{ref}'" for ref in missing)
+        raise ProductNotFound(f"Product {names} does not exist in this project.", products=missing)
+    return found
+
+
+def _variants_by_id(references) -> dict[str, Variant]:
+    ids = {ref_id for ref_id in map(parse_uuid, references) if ref_id is not None}
+    return {str(variant.id): variant for variant in Variant.objects.filter(id__in=ids)} if ids else {}
+
+
+def _stock_items(rows) -> list[StockItem]:
+    """Whole-unit stock items from (product_id, variant_id, quantity) rows; lines without a product hold no stock."""
+    return [
+        StockItem(product_id=product_id, variant_id=variant_id, quantity=int(quantity))
+        for product_id, variant_id, quantity in rows
+        if product_id is not None
+    ]
+
+
+def _build_lines(*, project, currency: str, lines: Sequence[LineInput], stocked: bool) -> list[SaleLine]:
+    products = _products_by_reference(project, [line.product for line in lines if line.product is not None])
+    variants = _variants_by_id([line.variant for line in lines if line.variant is not None])
+    built = []
+    for position, line in enumerate(lines):
+        product = products[str(line.product)] if line.product is not None else None
+        variant = None
+        if line.variant is not None:
+            variant = variants.get(str(line.variant))
+            if product is None or variant is None or variant.product_id != product.id:
+                raise InvalidLine(
+                    f"Line {position + 1}: variant '{line.variant}' is not a variant of product '{line.product}'.",
+                    line=position,
+                )
+        if stocked and variant is None and product is not None and product.has_variants:
+            raise InvalidLine(
+                f"Line {position + 1}: {product.name} has variants; name the variant sold.", line=position
+            )
+        quantity, discount = to_decimal(line.quantity), to_decimal(line.discount)
+        if quantity <= 0 and stocked:
+            raise InvalidLine(f"Line {position + 1}: quantity must be greater than 0.", line=position)
+        if stocked and product is not None and quantity != quantity.to_integral_value():
+            raise InvalidLine(
+                f"Line {position + 1}: quantity {quantity} is not a whole number of units; stock counts units.",
+                line=position,
+            )
+        if line.unit_price is not None:
+            unit_price = to_decimal(line.unit_price)
+        elif variant is not None and variant.price is not None:
+            unit_price = variant.price
+        elif product is not None:
+            unit_price = product.price
+        else:
+            raise InvalidLine(f"Line {position + 1}: a line without a product needs a unit price.", line=position)
+        if line.line_total is not None:
+            line_total = quantize(line.line_total, currency)
+        else:
+            line_total = quantize(quantity * unit_price - discount, currency)
+        name = line.name or (f"{product.name} / {variant.name}" if variant else product.name if product else "")
+        built.append(
+            SaleLine(
+                product=product,
+                variant=variant,
+                product_name=name,
+                product_image=product.image_url if product else "",
+                quantity=quantity,
+                unit_price=unit_price,
+                discount=discount,
+                line_total=line_total,
+                external_id=line.external_id,
+                tags=list(line.tags),
+                position=position,
+            )
+        )
+    return built
+
+
+def sale_create(
+    *,
+    project,
+    channel: str,
+    lines: Sequence[LineInput],
+    status: str = SaleStatus.PENDING,
+    deduct_stock: bool = True,
+    user=None,
+    api_key=None,
+    currency: str | None = None,
+    category: str = "",
+    customer=None,
+    external_id: str | None = None,
+    original_state: str = "",
+    location=None,
+    sale_type: str = "",
+    extra: dict | None = None,
+    created_at=None,
+    discount: Decimal = Decimal(0),
+    shipping: Decimal = Decimal(0),
+    tax: Decimal = Decimal(0),
+    total: Decimal | None = None,
+    note: str = "",
+) -> Sale:
+    """Record a sale and its lines in one transaction, in a bounded number of queries.
+
+    With `deduct_stock`, the stock of every product line goes through inventory in one pass: a
+    pending sale reserves it, a confirmed sale deducts it; a cancelled sale (an import of one that
+    was already cancelled) never touches stock. `total` defaults to the lines' sum - discount +
+    shipping + tax, rounded to the currency.
+
+    Raises ProductNotFound (404) for a product not in `project`; InvalidLine (400) for a variant of
+    another product, a product with variants sold without one, a fractional quantity of stocked
+    units or amounts too large to store; DuplicateSale (409) for an `external_id` the channel already
+    used in the project; InsufficientStock (409) when stock is short; UnknownCurrency for a bad
+    currency code. Whatever it raises, nothing is written.
+    """
+    currency = normalize_currency(currency or project.currency)
+    now = timezone.now()
+    stocked = deduct_stock and status != SaleStatus.CANCELLED
+    sale_lines = _build_lines(project=project, currency=currency, lines=lines, stocked=stocked)
+    subtotal = sum((line.line_total for line in sale_lines), Decimal(0))
+    total = quantize(subtotal - discount + shipping + tax if total is None else total, currency)
+    if any(abs(amount) >= MAX_AMOUNT for amount in (subtotal, total, *(line.line_total for line in sale_lines))):
+        raise InvalidLine(f"The sale's amounts are too large: at most {MAX_AMOUNT - 1} per line and in total.")
+    sale = Sale(
+        project=project,
+        channel=channel,
+        status=status,
+        currency=currency,
+        subtotal=subtotal,
+        discount=discount,
+        shipping=shipping,
+        tax=tax,
+        total=total,
+        category=category,
+        customer=customer,
+        user=user,
+        api_key=api_key,
+        external_id=external_id,
+        original_state=original_state,
+        location=location,
+        sale_type=sale_type,
+        extra=extra or {},
+        stock_applied=stocked,
+        created_at=created_at or now,
+        confirmed_at=now if status == SaleStatus.CONFIRMED else None,
+        cancelled_at=now if status == SaleStatus.CANCELLED else None,
+    )
+    items = _stock_items((line.product_id, line.variant_id, line.quantity) for line in sale_lines) if stocked else []
+    try:
+        with transaction.atomic():
+            sale.save(force_insert=True)
+            for line in sale_lines:
+                line.sale = sale
+            SaleLine.objects.bulk_create(sale_lines)
+            if items:
+                move = stock_reserve if status == SaleStatus.PENDING else stock_deduct
+                move(items=items, sale_id=sale.id, actor_user=user, actor_key=api_key, note=note)
+    except IntegrityError:
+        if (
+            external_id is None
+            or not Sale.objects.filter(project=project, channel=channel, external_id=external_id).exists()
+        ):
+            raise
+        raise DuplicateSale(
+            f"A {channel} sale with external id '{external_id}' already exists.", external_id=external_id
+        ) from None
+    return sale
+
+
+def _sale_move(*, sale: Sale, target: str, user=None, api_key=None, note: str = "") -> Sale:
+    """Move `sale` to `target` under a row lock, re-checking the status there: two concurrent moves
+    of one sale run one after the other and the second sees the first's result."""
+    with transaction.atomic():
+        locked = Sale.objects.select_for_update().get(pk=sale.pk)
+        stock_move = TRANSITIONS.get((locked.status, target))
+        if stock_move is None:
+            raise InvalidTransition(sale=locked, target=target)
+        if locked.stock_applied:
+            items = _stock_items(locked.lines.values_list("product_id", "variant_id", "quantity"))
+            if items:
+                stock_move(items=items, sale_id=locked.id, actor_user=user, actor_key=api_key, note=note)
+        now = timezone.now()
+        locked.status = target
+        if target == SaleStatus.CONFIRMED:
+            locked.confirmed_at = now
+        else:
+            locked.cancelled_at = now
+        locked.save(update_fields=["status", "confirmed_at", "cancelled_at"])
+    return locked
+
+
+def sale_confirm(*, sale: Sale, user=None, api_key=None, note: str = "") -> Sale:
+    """Confirm a pending sale: its stock reservation becomes a deduction. Returns the updated sale.
+
+    Raises InvalidTransition (409, with the current status) unless the sale is pending.
+    """
+    return _sale_move(sale=sale, target=SaleStatus.CONFIRMED, user=user, api_key=api_key, note=note)
+
+
+def sale_cancel(*, sale: Sale, user=None, api_key=None, note: str = "") -> Sale:
+    """Cancel a pending sale (its reservation is released) or a confirmed one (its stock is restored).
+
+    Raises InvalidTransition (409, with the current status) for a sale already cancelled.
+    """
+    return _sale_move(sale=sale, target=SaleStatus.CANCELLED, user=user, api_key=api_key, note=note)

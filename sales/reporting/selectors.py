@@ -1,0 +1,222 @@
+"""The sales dashboard's numbers: one aggregate query per chart, each a range scan of the period in a
+(project, time) index: of the trigger-kept rollups (sales/reporting/models.py) for the sales charts.
+
+Days are the project's local calendar days. Revenue counts pending and confirmed sales, never
+cancelled ones; a refund (a sale with a negative total) lowers it.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import Rank, TruncDate
+from django.utils import timezone
+
+from apikeys.models import Project
+from inventory.models import Product, Stock
+from sales.ledger.models import Sale, SaleStatus
+from sales.reporting.models import ChannelSales, ProductSales
+from tracking.models import SaleEvent
+
+PERIODS = (30, 90)
+LOW_STOCK_THRESHOLD = 5
+
+
+@dataclass(frozen=True)
+class Period:
+    """The last `days` local days of a project, today included: from the first day's midnight
+    (`start`) to tomorrow's (`end`), so a sale dated in the future is not counted in it."""
+
+    days: list[datetime.date]
+    start: datetime.datetime
+    end: datetime.datetime
+
+
+@dataclass(frozen=True)
+class DayRevenue:
+    day: datetime.date
+    channel: str
+    currency: str
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class ProductRevenue:
+    product_id: object
+    name: str
+    quantity: Decimal
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class LowStock:
+    product_id: object
+    name: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+@dataclass(frozen=True)
+class DayConversions:
+    day: datetime.date
+    count: int
+    usd_cents: int
+
+
+def dashboard_period(*, project: Project, days: int, now: datetime.datetime | None = None) -> Period:
+    """The period of `days` days ending today in the project's time zone."""
+    today = timezone.localtime(now or timezone.now(), project.tzinfo).date()
+    first = today - datetime.timedelta(days=days - 1)
+    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=project.tzinfo)
+    end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tzinfo=project.tzinfo)
+    return Period(days=[first + datetime.timedelta(days=offset) for offset in range(days)], start=start, end=end)
+
+
+def _sales(*, project: Project, since: datetime.datetime | None, until, channel: str | None) -> QuerySet[Sale]:
+    queryset = Sale.objects.filter(project=project)
+    if since is not None:
+        queryset = queryset.filter(created_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(created_at__lt=until)
+    return queryset.filter(channel=channel) if channel else queryset
+
+
+def _local_days(*, project: Project, since: datetime.datetime, until) -> dict:
+    """Filters on a rollup's `day` for the local days from midnight `since` to midnight `until`."""
+    days = {"day__gte": timezone.localtime(since, project.tzinfo).date()}
+    if until is not None:
+        days["day__lt"] = timezone.localtime(until, project.tzinfo).date()
+    return days
+
+
+def _channel_sales(*, project: Project, since: datetime.datetime, until, channel: str | None) -> QuerySet:
+    """The period's rows of the trigger-kept ChannelSales rollup (sales per local day): an index-only
+    range scan. `since` and `until` are the period's local midnights (`dashboard_period`)."""
+    rows = ChannelSales.objects.filter(project=project, **_local_days(project=project, since=since, until=until))
+    return rows.filter(channel=channel) if channel else rows
+
+
+def revenue_per_day(
+    *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None, channel: str | None = None
+) -> list[DayRevenue]:
+    """Revenue per local day, channel and currency (a sum is only meaningful within one currency)."""
+    rows = (
+        _channel_sales(project=project, since=since, until=until, channel=channel)
+        .exclude(status=SaleStatus.CANCELLED)
+        .values("day", "channel", "currency")
+        .annotate(sold=Sum("sales"), revenue=Sum("revenue"))
+        .filter(sold__gt=0)
+        .order_by("day", "channel", "currency")
+    )
+    return [DayRevenue(day=row["day"], channel=row["channel"], currency=row["currency"], revenue=row["revenue"])
+            for row in rows]  # fmt: skip
+
+
+def sales_count_per_status(
+    *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None, channel: str | None = None
+) -> dict[str, int]:
+    """How many sales of the period are in each status; every status is present, zero or not."""
+    rows = (
+        _channel_sales(project=project, since=since, until=until, channel=channel)
+        .values("status")
+        .annotate(count=Sum("sales"))
+        .order_by("status")
+    )
+    counts = dict.fromkeys(SaleStatus.values, 0)
+    counts.update({row["status"]: row["count"] for row in rows})
+    return counts
+
+
+def top_products_by_revenue(
+    *,
+    project: Project,
+    since: datetime.datetime,
+    until: datetime.datetime | None = None,
+    channel: str | None = None,
+    limit: int = 10,
+) -> list[ProductRevenue]:
+    """The products whose lines brought the most revenue in the project's currency over the period.
+
+    Read from the trigger-kept ProductSales rollup like `_channel_sales`, summed per product, then
+    the names of the products kept.
+    """
+    days = _local_days(project=project, since=since, until=until)
+    rows = ProductSales.objects.filter(project=project, currency=project.currency, **days)
+    if channel:
+        rows = rows.filter(channel=channel)
+    ranked = (
+        rows.values("product_id")
+        .annotate(sold_lines=Sum("lines"), quantity=Sum("quantity"), revenue=Sum("revenue"))
+        .filter(sold_lines__gt=0)
+        # Ranked by revenue before any name is looked up: only the products that can make the list
+        # (those tied at its end included) get one, not every product sold in the period.
+        .annotate(place=Window(Rank(), order_by=F("revenue").desc()))
+        .filter(place__lte=limit)
+        .annotate(name=Subquery(Product.objects.filter(pk=OuterRef("product_id")).order_by().values("name")))
+        .order_by("-revenue")
+    )
+    return [
+        ProductRevenue(product_id=row["product_id"], name=row["name"], quantity=row["quantity"], revenue=row["revenue"])
+        for row in sorted(ranked, key=lambda row: (-row["revenue"], row["name"]))[:limit]
+    ]
+
+
+def low_stock_products(*, project: Project, threshold: int = LOW_STOCK_THRESHOLD, limit: int = 10) -> list[LowStock]:
+    """Active products (or variants) with at most `threshold` units available, fewest first."""
+    rows = (
+        Stock.objects.filter(product__project=project, product__active=True)
+        .annotate(available=F("on_hand") - F("reserved"))
+        .filter(available__lte=threshold)
+        .values("product_id", "on_hand", "reserved", "available", "product__name", "variant__name")
+        .order_by("available", "product__name", "variant__name")[:limit]
+    )
+    return [
+        LowStock(
+            product_id=row["product_id"],
+            name=f"{row['product__name']} / {row['variant__name']}" if row["variant__name"] else row["product__name"],
+            on_hand=row["on_hand"],
+            reserved=row["reserved"],
+            available=row["available"],
+        )
+        for row in rows
+    ]
+
+
+def conversions_per_day(
+    *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None
+) -> list[DayConversions]:
+    """Tracked sale events per local day: how many, and their amount in US cents."""
+    events = SaleEvent.objects.filter(project=project, created_at__gte=since)
+    rows = (
+        (events.filter(created_at__lt=until) if until is not None else events)
+        .annotate(day=TruncDate("created_at", tzinfo=project.tzinfo))
+        .values("day")
+        .annotate(count=Count("id"), usd_cents=Sum("amount"))
+        .order_by("day")
+    )
+    return [DayConversions(**row) for row in rows]
+
+
+EXPORT_COLUMNS = (
+    "id", "created_at", "channel", "status", "currency", "subtotal", "discount", "shipping", "tax", "total",
+    "external_id", "original_state", "sale_type", "category", "location_id", "customer_id", "confirmed_at",
+    "cancelled_at",
+)  # fmt: skip
+
+
+def sales_for_export(
+    *,
+    project: Project,
+    since: datetime.datetime | None,
+    until: datetime.datetime | None = None,
+    channel: str | None = None,
+) -> QuerySet:
+    """The sales from `since` to `until` (None: no bound) as rows of EXPORT_COLUMNS, newest first,
+    in the order of the (project, created_at, id) index."""
+    return (
+        _sales(project=project, since=since, until=until, channel=channel)
+        .order_by("-created_at", "-id")
+        .values_list(*EXPORT_COLUMNS)
+    )

@@ -1,0 +1,396 @@
+"""sells (seed 001): every documented example with its exact keys, the sale flow, errors, tenancy."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sales.ledger.models import Sale
+from sales.ledger.services import LineInput, sale_create
+from tests.factories import UserFactory, issue_key
+from tests.helpers import keyed_client, ledger_size, levels
+from tests.tenancy import assert_invisible, missing_id
+
+pytestmark = pytest.mark.django_db
+
+ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@pytest.fixture
+def laptop(make_product):
+    return make_product(
+        "Laptop Dell XPS 15", stock=10, price="1299.99", external_id="prod_123",
+        image_url="https://cdn.example.com/laptop.jpg",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def mouse(make_product):
+    return make_product("Wireless Mouse", price="29.99", external_id="prod_124", variants=[("Black", 20, None)])
+
+
+def documented_request(laptop, mouse):
+    """The document's POST /sells body, its ids swapped for real ones."""
+    return {
+        "products": [
+            {"productId": str(laptop.id), "quantity": 2, "price": 1299.99},
+            {"productId": str(mouse.id), "quantity": 1, "price": 29.99, "variantId": str(mouse.variants.get().id)},
+        ]
+    }
+
+
+def z(moment) -> str:
+    return moment.astimezone(UTC).strftime(ISO_Z)
+
+
+def test_create_documented_example(api, owner, laptop, mouse):
+    response = api.post("/sells", documented_request(laptop, mouse), format="json")
+    assert response.status_code == 201
+    sale = Sale.objects.get()
+    variant = mouse.variants.get()
+    assert response.json() == {
+        "sell": {
+            "id": str(sale.id),
+            "userId": str(owner.id),
+            "products": [
+                {"productId": str(laptop.id), "name": "Laptop Dell XPS 15", "quantity": 2, "price": 1299.99,
+                 "subtotal": 2599.98},
+                {"productId": str(mouse.id), "name": "Wireless Mouse / Black", "quantity": 1, "price": 29.99,
+                 "variantId": str(variant.id), "subtotal": 29.99},
+            ],
+            "total": 2629.97,
+            "status": "pending",
+            "createdAt": z(sale.created_at),
+        }
+    }  # fmt: skip
+    assert b'"total":2629.97' in response.content and b'"quantity":2,' in response.content
+    assert response.json()["sell"]["createdAt"].endswith("Z")
+    assert (sale.channel, sale.user, sale.total) == ("sells", owner, Decimal("2629.97"))
+    assert levels(laptop) == (10, 2) and levels(mouse, variant) == (20, 1)
+
+
+def test_product_by_external_id_and_price_defaults_to_the_products(api, laptop, mouse):
+    variant_id = str(mouse.variants.get().id)
+    body = {"products": [{"productId": "prod_123", "quantity": 1},
+                         {"productId": "prod_124", "quantity": 3, "variantId": variant_id}]}  # fmt: skip
+    response = api.post("/sells/", body, format="json")
+    assert response.status_code == 201
+    products = response.json()["sell"]["products"]
+    assert [(p["productId"], p["price"], p["subtotal"]) for p in products] == [
+        (str(laptop.id), 1299.99, 1299.99),
+        (str(mouse.id), 29.99, 89.97),
+    ]
+    assert response.json()["sell"]["total"] == 1389.96
+
+
+def make_sells(api, laptop, mouse):
+    """The document's GET /sells situation: a confirmed laptop sale, then a pending sale of 5 mice."""
+    first = api.post("/sells", {"products": [{"productId": str(laptop.id), "quantity": 2, "price": 1299.99}]},
+                     format="json").json()["sell"]  # fmt: skip
+    api.put(f"/sells/confirm/{first['id']}", {}, format="json")
+    mice = {"productId": str(mouse.id), "quantity": 5, "price": 29.99, "variantId": str(mouse.variants.get().id)}
+    second = api.post("/sells", {"products": [mice]}, format="json").json()["sell"]
+    return Sale.objects.get(pk=first["id"]), Sale.objects.get(pk=second["id"])
+
+
+def test_list_documented_example(api, laptop, mouse):
+    confirmed, pending = make_sells(api, laptop, mouse)
+    response = api.get("/sells")
+    assert response.status_code == 200
+    variant = mouse.variants.get()
+    assert response.json() == {
+        "sells": [
+            {
+                "id": str(pending.id),
+                "products": [{"productId": str(mouse.id), "name": "Wireless Mouse / Black", "quantity": 5,
+                              "price": 29.99, "variantId": str(variant.id), "subtotal": 149.95}],
+                "total": 149.95,
+                "status": "pending",
+                "createdAt": z(pending.created_at),
+            },
+            {
+                "id": str(confirmed.id),
+                "products": [{"productId": str(laptop.id), "name": "Laptop Dell XPS 15", "quantity": 2,
+                              "price": 1299.99, "subtotal": 2599.98}],
+                "total": 2599.98,
+                "status": "confirmed",
+                "createdAt": z(confirmed.created_at),
+                "confirmedAt": z(confirmed.confirmed_at),
+            },
+        ],
+        "totalSales": 2,
+        "totalRevenue": 2749.93,
+    }  # fmt: skip
+
+
+def test_detail_documented_example(api, owner, laptop, mouse):
+    confirmed, _ = make_sells(api, laptop, mouse)
+    response = api.get(f"/sells/detail/{confirmed.id}")
+    assert response.status_code == 200
+    assert response.json() == {
+        "sell": {
+            "id": str(confirmed.id),
+            "userId": str(owner.id),
+            "products": [{"productId": str(laptop.id), "name": "Laptop Dell XPS 15", "quantity": 2,
+                          "price": 1299.99, "subtotal": 2599.98, "image": "https://cdn.example.com/laptop.jpg"}],
+            "total": 2599.98,
+            "status": "confirmed",
+            "createdAt": z(confirmed.created_at),
+            "confirmedAt": z(confirmed.confirmed_at),
+        }
+    }  # fmt: skip
+    assert api.get(f"/sells/detail/{confirmed.id}/").status_code == 200
+
+
+def test_confirm_documented_example(api, laptop):
+    created = api.post("/sells", {"products": [{"productId": str(laptop.id), "quantity": 2, "price": 1299.99}]},
+                       format="json").json()["sell"]  # fmt: skip
+    response = api.put(f"/sells/confirm/{created['id']}", {}, format="json")
+    assert response.status_code == 200
+    sale = Sale.objects.get()
+    assert response.json() == {
+        "message": "Sale confirmed successfully",
+        "sell": {
+            "id": str(sale.id),
+            "status": "confirmed",
+            "confirmedAt": z(sale.confirmed_at),
+            "products": [{"productId": str(laptop.id), "quantity": 2, "price": 1299.99}],
+            "total": 2599.98,
+        },
+    }
+    assert levels(laptop) == (8, 0)
+
+
+def test_cancel_documented_example_without_body(api, laptop):
+    created = api.post("/sells", {"products": [{"productId": str(laptop.id), "quantity": 2}]}, format="json")
+    sale_id = created.json()["sell"]["id"]
+    response = api.generic("PUT", f"/sells/cancel/{sale_id}", "", content_type="")
+    assert response.status_code == 200
+    assert response.json() == {"message": "Sale cancelled successfully", "sellId": sale_id}
+    assert levels(laptop) == (10, 0)
+
+
+def test_complete_sale_flow_with_stock_after_each_step(api, laptop, mouse):
+    """Seed 001's completeSaleFlow: create, pay, confirm; and create, payment fails, cancel."""
+    variant = mouse.variants.get()
+    cart = documented_request(laptop, mouse)
+
+    paid = api.post("/sells", cart, format="json").json()["sell"]
+    assert levels(laptop) == (10, 2) and levels(mouse, variant) == (20, 1)
+    confirmed = api.put(f"/sells/confirm/{paid['id']}", {}, format="json")
+    assert confirmed.json()["message"] == "Sale confirmed successfully"
+    assert levels(laptop) == (8, 0) and levels(mouse, variant) == (19, 0)
+
+    failed = api.post("/sells", cart, format="json").json()["sell"]
+    assert levels(laptop) == (8, 2) and levels(mouse, variant) == (19, 1)
+    cancelled = api.put(f"/sells/cancel/{failed['id']}", format="json")
+    assert cancelled.json() == {"message": "Sale cancelled successfully", "sellId": failed["id"]}
+    assert levels(laptop) == (8, 0) and levels(mouse, variant) == (19, 0)
+
+    # handleCancellation of a confirmed sale: inventory restored.
+    api.put(f"/sells/cancel/{paid['id']}", format="json")
+    assert levels(laptop) == (10, 0) and levels(mouse, variant) == (20, 0)
+    listing = api.get("/sells").json()
+    assert listing["totalSales"] == 2
+    assert listing["totalRevenue"] == 0
+    assert [sell["status"] for sell in listing["sells"]] == ["cancelled", "cancelled"]
+    assert all("cancelledAt" in sell for sell in listing["sells"])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "status"),
+    [("cancel", "confirm", "cancelled"), ("cancel", "cancel", "cancelled"), ("confirm", "confirm", "confirmed")],
+)
+def test_refused_moves_are_409_naming_the_current_status(api, laptop, first, second, status):
+    sale_id = api.post("/sells", {"products": [{"productId": str(laptop.id), "quantity": 1}]}, format="json").json()[
+        "sell"
+    ]["id"]
+    api.put(f"/sells/{first}/{sale_id}", format="json")
+    stock = levels(laptop)
+    response = api.put(f"/sells/{second}/{sale_id}", format="json")
+    assert response.status_code == 409
+    verb = "confirmed" if second == "confirm" else "cancelled"
+    assert response.json() == {"message": f"Sale {sale_id} is {status} and cannot be {verb}."}
+    assert levels(laptop) == stock
+
+
+def test_insufficient_stock_is_409_naming_every_product_short(api, laptop, mouse, make_product):
+    dock = make_product("Dock", stock=1)
+    variant_id = str(mouse.variants.get().id)
+    body = {"products": [{"productId": str(laptop.id), "quantity": 11}, {"productId": str(dock.id), "quantity": 2},
+                         {"productId": "prod_124", "quantity": 1, "variantId": variant_id}]}  # fmt: skip
+    response = api.post("/sells", body, format="json")
+    assert response.status_code == 409
+    message = response.json()["message"]
+    assert message.startswith("Insufficient stock: ")
+    assert "Laptop Dell XPS 15 (requested 11, available 10)" in message and "Dock (requested 2, available 1)" in message
+    assert ledger_size() == (0, 0)
+    assert levels(laptop) == (10, 0) and levels(dock) == (1, 0)
+
+
+def line(laptop, **changes):
+    item = {"productId": str(laptop.id), "quantity": 1, "price": 10}
+    item.update(changes)
+    return {key: value for key, value in item.items() if value is not ...}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({}, 400, "products: This field is required."),
+        ({"products": []}, 400, "products: This list may not be empty."),
+        ({"products": "laptop"}, 400, 'products: Expected a list of items but got type "str".'),
+        ({"products": [5]}, 400, "products.0: Invalid data. Expected a dictionary, but got int."),
+        ({"products": [{"productId": ...}]}, 400, "products.0.productId: This field is required."),
+        ({"products": [{"productId": 123}]}, 400, "products.0.productId: Not a valid string."),
+        ({"products": [{"productId": "no-such"}]}, 404, "Product 'no-such' does not exist in this project."),
+        ({"products": [{"quantity": ...}]}, 400, "products.0.quantity: This field is required."),
+        ({"products": [{"quantity": 0}]}, 400, "products.0.quantity: Ensure this value is greater than or equal to 1."),
+        (
+            {"products": [{"quantity": -2}]},
+            400,
+            "products.0.quantity: Ensure this value is greater than or equal to 1.",
+        ),
+        ({"products": [{"quantity": 1.5}]}, 400, "products.0.quantity: A valid integer is required."),
+        ({"products": [{"quantity": "2"}]}, 400, "products.0.quantity: A valid integer is required."),
+        ({"products": [{"price": 0}]}, 400, "products.0.price: Must be greater than 0."),
+        ({"products": [{"price": -1}]}, 400, "products.0.price: Must be greater than 0."),
+        ({"products": [{"price": "10"}]}, 400, "products.0.price: A valid number is required."),
+        (
+            {"products": [{"price": 1.23456}]},
+            400,
+            "products.0.price: Ensure that there are no more than 4 decimal places.",
+        ),
+        ({"products": [{"variantId": 7}]}, 400, "products.0.variantId: Not a valid string."),
+    ],
+)
+def test_bad_input_is_4xx_naming_the_field_and_writes_nothing(api, laptop, body, status, message):
+    if (
+        "products" in body
+        and isinstance(body["products"], list)
+        and body["products"]
+        and isinstance(body["products"][0], dict)
+    ):
+        body = {"products": [line(laptop, **body["products"][0])]}
+    response = api.post("/sells", body, format="json")
+    assert response.status_code == status, response.content
+    assert response.json() == {"message": message}
+    assert ledger_size() == (0, 0)
+    assert levels(laptop) == (10, 0)
+
+
+def test_foreign_product_and_foreign_variant(api, laptop, mouse, make_product, other_project):
+    foreign = make_product("Foreign", stock=5, target_project=other_project, variants=())
+    response = api.post("/sells", {"products": [line(laptop, productId=str(foreign.id))]}, format="json")
+    assert response.status_code == 404
+    assert response.json() == {"message": f"Product '{foreign.id}' does not exist in this project."}
+    variant = mouse.variants.get()
+    response = api.post("/sells", {"products": [line(laptop, variantId=str(variant.id))]}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"message": f"Line 1: variant '{variant.id}' is not a variant of product '{laptop.id}'."}
+    response = api.post("/sells", {"products": [line(laptop, variantId="not-a-uuid")]}, format="json")
+    assert response.status_code == 400
+    response = api.post("/sells", {"products": [line(laptop, productId=str(mouse.id))]}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"message": "Line 1: Wireless Mouse has variants; name the variant sold."}
+    assert ledger_size() == (0, 0)
+
+
+def test_non_json_body_is_400(api, laptop):
+    response = api.generic("POST", "/sells", "products=1")
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("JSON parse error")
+    assert ledger_size() == (0, 0)
+
+
+@pytest.mark.parametrize("method,path", [("get", "/sells"), ("post", "/sells"), ("get", "/sells/detail/{id}"),
+                                          ("put", "/sells/confirm/{id}"), ("put", "/sells/cancel/{id}")])  # fmt: skip
+def test_bad_key_is_401(client, method, path):
+    response = getattr(client, method)(path.format(id=uuid.uuid4()), HTTP_AUTHORIZATION="Bearer nope")
+    assert response.status_code == 401
+    assert response.json() == {"message": "Invalid or missing API key."}
+
+
+def test_unknown_or_malformed_sale_id_is_404(api):
+    for sale_id in [uuid.uuid4(), "sell_789"]:
+        for method, path in [("get", "detail"), ("put", "confirm"), ("put", "cancel")]:
+            response = getattr(api, method)(f"/sells/{path}/{sale_id}")
+            assert response.status_code == 404
+            assert response.json() == {"message": f"Sale '{sale_id}' not found."}
+
+
+def test_tenant_isolation_for_every_endpoint(api, other_api, laptop):
+    sale_id = api.post("/sells", {"products": [line(laptop)]}, format="json").json()["sell"]["id"]
+    for method, path in [("get", "detail"), ("put", "confirm"), ("put", "cancel")]:
+        assert_invisible(other_api, method, f"/sells/{path}/{sale_id}", f"/sells/{path}/{missing_id()}")
+    assert other_api.get("/sells").json() == {"sells": [], "totalSales": 0, "totalRevenue": 0}
+    response = other_api.post("/sells", {"products": [line(laptop)]}, format="json")
+    assert response.status_code == 404
+    assert Sale.objects.get().status == "pending" and levels(laptop) == (10, 1)
+
+
+def test_a_user_sees_only_their_own_sales(api, project, laptop):
+    sale_id = api.post("/sells", {"products": [line(laptop)]}, format="json").json()["sell"]["id"]
+    colleague = keyed_client(project, issue_key(project, user=UserFactory(username="colleague")))
+    assert colleague.get("/sells").json()["totalSales"] == 0
+    assert colleague.get(f"/sells/detail/{sale_id}").status_code == 404
+
+
+def test_filters_pagination_and_totals_cover_every_match(api, project, owner, laptop):
+    base = datetime(2026, 3, 7, 12, tzinfo=UTC)
+    for index in range(5):
+        sale_create(
+            project=project, channel="sells", user=owner, deduct_stock=False, created_at=base + timedelta(hours=index),
+            lines=[LineInput(product=laptop.id, quantity=Decimal(1), unit_price=Decimal(10 + index))],
+            status="confirmed" if index % 2 else "pending",
+        )  # fmt: skip
+    page = api.get("/sells", {"limit": 2, "offset": 1}).json()
+    assert [sell["total"] for sell in page["sells"]] == [13, 12]
+    assert (page["totalSales"], page["totalRevenue"]) == (5, 60)
+    confirmed = api.get("/sells", {"status": "confirmed"}).json()
+    assert [sell["total"] for sell in confirmed["sells"]] == [13, 11]
+    assert (confirmed["totalSales"], confirmed["totalRevenue"]) == (2, 24)
+    ranged = api.get("/sells", {"from": "2026-03-07T13:00:00Z", "to": "2026-03-07T15:00:00Z"}).json()
+    assert [sell["total"] for sell in ranged["sells"]] == [13, 12, 11]
+    for params, message in [
+        ({"status": "paid"}, 'status: "paid" is not a valid choice.'),
+        ({"limit": 0}, "limit: Ensure this value is greater than or equal to 1."),
+        ({"limit": 5000}, "limit: Ensure this value is less than or equal to 1000."),
+        ({"offset": -1}, "offset: Ensure this value is greater than or equal to 0."),
+        ({"offset": 2**63}, f"offset: Ensure this value is less than or equal to {2**63 - 1 - 1000}."),
+        ({"from": "yesterday"}, "from: Datetime has wrong format. Use one of these formats instead: "
+                                "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."),
+    ]:  # fmt: skip
+        response = api.get("/sells", params)
+        assert response.status_code == 400
+        assert response.json() == {"message": message}
+
+
+def test_list_costs_a_fixed_number_of_queries(api, project, owner, laptop):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get("/sells").status_code == 200
+        return len(captured)
+
+    sale_create(project=project, channel="sells", user=owner, lines=[LineInput(product=laptop.id, quantity=Decimal(1))])
+    queries()  # the key's first use stamps last_used_at; later requests within the minute don't
+    few = queries()
+    for _ in range(20):
+        sale_create(
+            project=project, channel="sells", user=owner, deduct_stock=False,
+            lines=[LineInput(product=laptop.id, quantity=Decimal(1)) for _ in range(3)],
+        )  # fmt: skip
+    assert queries() == few
+    assert few <= 8  # ours: totals, page, lines; the rest is the gate (key lookup, request log)
+
+
+def test_idempotency_key_replays_the_first_sale(api, laptop):
+    body = {"products": [line(laptop, quantity=2)]}
+    first = api.post("/sells", body, format="json", HTTP_IDEMPOTENCY_KEY="cart-42")
+    again = api.post("/sells", body, format="json", HTTP_IDEMPOTENCY_KEY="cart-42")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert Sale.objects.count() == 1 and levels(laptop) == (10, 2)
