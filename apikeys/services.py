@@ -74,7 +74,7 @@ def user_get_or_create(*, username: str, password: str | None = None, email: str
 def api_key_create(*, project: Project, name: str, user, expires_at=None) -> IssuedKey:
     """Issue a new key for `project` acting as `user` (event `api_key.created`). The secret is never stored."""
     secret, prefix = keys.generate()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         api_key = APIKey.objects.create(
             project=project, name=name, user=user, prefix=prefix, hashed_key=keys.hash_key(secret),
             expires_at=expires_at,
@@ -110,7 +110,7 @@ def api_key_rotate(*, api_key: APIKey, grace: str = "none", user=None) -> Issued
 def api_key_revoke(*, api_key: APIKey, user=None) -> APIKey:
     """Refuse the key from now on (event `api_key.revoked`, by `user`). Revoking a revoked key changes nothing."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         revoked = APIKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now)
         api_key.refresh_from_db()
         if revoked:
@@ -122,7 +122,7 @@ def _api_key_event(api_key: APIKey, type: str, *, actor_user) -> None:
     from apikeys.api.native import APIKeySerializer  # The native shape; the API module imports these services.
 
     event_record(
-        project=api_key.project, type=type, data=APIKeySerializer(api_key).data, object_id=api_key.pk,
+        project_id=api_key.project_id, type=type, data=APIKeySerializer(api_key).data, object_id=api_key.pk,
         actor_user=actor_user,
     )  # fmt: skip
 

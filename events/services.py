@@ -43,11 +43,11 @@ def actor_of(*, actor_user=None, actor_key=None) -> tuple[str, str]:
 
 
 def event_record(
-    *, project, type: str, data: dict, object_id="", previous_status: str = "", actor_user=None, actor_key=None
+    *, project_id, type: str, data: dict, object_id="", previous_status: str = "", actor_user=None, actor_key=None
 ) -> Event:
-    """Record one event of `project` in the current transaction (one INSERT when it has no endpoints)."""
+    """Record one event of the project in the current transaction (one INSERT when it has no endpoints)."""
     [event] = events_record_many(
-        project=project,
+        project_id=project_id,
         events=[NewEvent(type=type, data=data, object_id=str(object_id), previous_status=previous_status)],
         actor_user=actor_user,
         actor_key=actor_key,
@@ -55,8 +55,8 @@ def event_record(
     return event
 
 
-def events_record_many(*, project, events: list[NewEvent], actor_user=None, actor_key=None) -> list[Event]:
-    """Record a batch of events of `project`: one INSERT per 2,000, plus the deliveries when it has endpoints."""
+def events_record_many(*, project_id, events: list[NewEvent], actor_user=None, actor_key=None) -> list[Event]:
+    """Record a batch of events of one project: one INSERT per 2,000, plus the deliveries when it has endpoints."""
     if not events:
         return []
     actor_type, actor = actor_of(actor_user=actor_user, actor_key=actor_key)
@@ -65,7 +65,7 @@ def events_record_many(*, project, events: list[NewEvent], actor_user=None, acto
     rows = [
         Event(
             id=uuid.uuid4(),
-            project_id=project.pk,
+            project_id=project_id,
             type=new.type,
             created=now,
             actor_type=actor_type,
@@ -74,15 +74,16 @@ def events_record_many(*, project, events: list[NewEvent], actor_user=None, acto
             object_id=new.object_id,
             data=new.data,
             previous_status=new.previous_status,
-        )  # fmt: skip
+        )
         for new in events
     ]
-    with transaction.atomic():
+    # Without a savepoint: inside the caller's transaction this costs no statement of its own.
+    with transaction.atomic(savepoint=False):
         has_endpoints = False
         for start in range(0, len(rows), BATCH_ROWS):
             has_endpoints |= _insert(rows[start : start + BATCH_ROWS])
         if has_endpoints:
-            webhooks.deliveries_create(project_id=project.pk, events=rows, now=now)
+            webhooks.deliveries_create(project_id=project_id, events=rows, now=now)
     return rows
 
 

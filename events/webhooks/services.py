@@ -143,8 +143,8 @@ def endpoint_ping(*, endpoint: WebhookEndpoint, actor_user=None, actor_key=None)
         raise EndpointDisabled("The endpoint is disabled: enable it to send a test event.")
     with transaction.atomic():
         event = event_record(
-            project=endpoint.project, type=PING, data={"endpoint": endpoint.public_id}, object_id=endpoint.public_id,
-            actor_user=actor_user, actor_key=actor_key,
+            project_id=endpoint.project_id, type=PING, data={"endpoint": endpoint.public_id},
+            object_id=endpoint.public_id, actor_user=actor_user, actor_key=actor_key,
         )  # fmt: skip
         now = timezone.now()
         delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, next_attempt_at=now, enqueued_at=now)

@@ -28,7 +28,7 @@ def stream(project):
     events = []
     for n, type in enumerate(types):
         with time_machine.travel(start + timedelta(minutes=n), tick=False):
-            events.append(event_record(project=project, type=type, data={"n": n}, object_id=f"obj-{n}"))
+            events.append(event_record(project_id=project.pk, type=type, data={"n": n}, object_id=f"obj-{n}"))
     return events
 
 

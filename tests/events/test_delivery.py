@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def record(project, type="stock.adjusted", data=None):
     with transaction.atomic():
-        return event_record(project=project, type=type, data=data or {"on_hand": 3}, object_id="obj-1")
+        return event_record(project_id=project.pk, type=type, data=data or {"on_hand": 3}, object_id="obj-1")
 
 
 def test_each_event_arrives_signed_so_that_standardwebhooks_verifies_it(project):

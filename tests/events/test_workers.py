@@ -39,7 +39,7 @@ def engine(request):
 def record(project, count):
     with transaction.atomic():
         return events_record_many(
-            project=project, events=[NewEvent(type="stock.adjusted", data={"n": n}) for n in range(count)]
+            project_id=project.pk, events=[NewEvent(type="stock.adjusted", data={"n": n}) for n in range(count)]
         )
 
 
