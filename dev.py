@@ -2,7 +2,7 @@
 """The two commands a newcomer needs, on any machine with Python 3.11+:
 
     python3 dev.py run     virtualenv, install, migrate, demo data, serve on http://127.0.0.1:8000
-                           (SQLite in db.sqlite3; PostgreSQL when DATABASE_URL is set)
+                           with a task worker beside it (SQLite in db.sqlite3; PostgreSQL when DATABASE_URL is set)
     python3 dev.py test    virtualenv, install, the whole test suite (PostgreSQL when DATABASE_URL is set)
 
 Also: `python3 dev.py bench` runs the benchmark (needs PostgreSQL and wrk, see bench/README.md).
@@ -42,8 +42,15 @@ def run():
     for command in (["migrate", "--noinput"], ["seed_demo"]):
         if sh(PYTHON, "manage.py", *command, env=env) != 0:
             sys.exit(1)
+    # The task worker (webhook deliveries) runs beside the web server and stops with it.
+    worker = subprocess.Popen([str(PYTHON), "manage.py", "run_tasks"], cwd=ROOT, env=env)
     print("\nServing on http://127.0.0.1:8000  (owner pages /projects/, admin /admin/, API docs /api/docs/)\n")
-    sys.exit(sh(PYTHON, "manage.py", "runserver", "127.0.0.1:8000", env=env))
+    try:
+        code = sh(PYTHON, "manage.py", "runserver", "127.0.0.1:8000", env=env)
+    finally:
+        worker.terminate()
+        worker.wait()
+    sys.exit(code)
 
 
 def test():
