@@ -16,7 +16,7 @@ from django.utils import timezone
 from events.models import Actor, Event
 from events.webhooks import services as webhooks
 from events.webhooks.models import WebhookEndpoint
-from salesledger.middleware import current_request_id
+from salesledger.context import current_request_id
 
 # Rows per INSERT: well under the bound parameters SQLite (32,766) and PostgreSQL (65,535) accept.
 BATCH_ROWS = 2000

@@ -1,17 +1,15 @@
 """Middleware every request passes first: a request id, and a body size limit checked before reading."""
 
-import contextvars
 import re
 import uuid
 
 from django.http import HttpResponse
 
+from salesledger.context import current_request_id
 from salesledger.errors import dialect_for_path, json_error
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-# The id of the request being served, for code that has no request in hand (an event records it).
-current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_request_id", default="")
 
 MB = 1024 * 1024
 API_BODY_LIMIT = 1 * MB
