@@ -8,23 +8,20 @@ client, starts gunicorn (2 x cores sync workers), drives it with wrk (one connec
 thread, bench/wrk/*.lua) at several concurrency levels, runs the bulk import, then checks that the
 ledger is right: `check_stock` passes and every workload wrote exactly as many rows as it got 2xx
 answers. Prints one table and writes the figures as JSON. See bench/README.md.
+
+The query counting is bench/queries.py, the server and wrk bench/load.py, the data bench/seed.py.
 """
 
 import argparse
-import base64
 import datetime
 import json
-import math
 import os
 import platform
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +29,8 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load import Server, export_check, lua_args, run_wrk, summarise  # noqa: E402
+from bench.queries import count_queries  # noqa: E402
 from bench.seed import CONTENDED_STOCK, DEFAULT_DATABASE, Seeded, database_env, seed  # noqa: E402
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
@@ -102,235 +101,6 @@ def counters(seeded: Seeded) -> dict[str, int]:
         "custobar_sales": sales.filter(channel="custobar").count(),
         "connecteam_sales": sales.filter(channel="connecteam").count(),
         "conversions": SaleEvent.objects.filter(project_id=seeded.project_id).count(),
-    }
-
-
-# Requests ------------------------------------------------------------------------------------
-
-
-def basic_credentials(key: str) -> str:
-    """HTTP Basic with the key as user name and no password, as custobar clients send it."""
-    return base64.b64encode(f"{key}:".encode()).decode()
-
-
-def lua_args(seeded: Seeded, files: dict[str, Path], session: str, workload: str) -> list[str]:
-    products = files["contended" if workload == "contended_32" else "products"]
-    if workload == "custobar_upload_1000":
-        products = files["external_ids"]
-    return [
-        f"key={seeded.api_key}",
-        f"basic={basic_credentials(seeded.api_key)}",
-        f"products={products}",
-        f"customers={files['customers']}",
-        f"location={seeded.location_id}",
-        f"session={session}",
-        f"project={seeded.project_slug}",
-    ]
-
-
-def sample_requests(seeded: Seeded, session: str) -> dict:
-    """One request per workload (two for create-then-confirm), as wrk sends them, for the test client."""
-    product, others = seeded.products[0], seeded.products[1:4]
-    bearer = {"Authorization": f"Bearer {seeded.api_key}"}
-    three = [{"productId": other, "quantity": 1, "price": 12.5} for other in others]
-    ten = [{"productId": other, "quantity": 1} for other in seeded.products[:10]]
-    rows = [
-        {"sale_external_id": f"sample-{index}", "sale_customer_id": seeded.customers[0],
-         "sale_date": "2026-01-15T10:00:00Z", "external_id": f"sample-{index}-1",
-         "product_id": seeded.product_external_ids[index % len(seeded.product_external_ids)],
-         "unit_price": 1250, "quantity": 2}
-        for index in range(1000)
-    ]  # fmt: skip
-    transactions = [
-        {"locationId": seeded.location_id, "saleType": "SALE", "createdAt": int(time.time()) - index,
-         "finalSaleAmount": 42.1, "taxAmount": 1.5, "currency": "USD"}
-        for index in range(100)
-    ]  # fmt: skip
-    track = {
-        "customerExternalId": seeded.customers[0], "amount": 1999, "currency": "usd", "eventName": "Purchase",
-        "paymentProcessor": "stripe", "invoiceId": "sample-invoice", "metadata": None, "leadEventName": None,
-        "clickId": None, "customerName": None, "customerEmail": None, "customerAvatar": None,
-    }  # fmt: skip
-    return {
-        "floor": [("post", "/bench/floor", {}, bearer)],
-        "costtrack_create": [("post", "/api/sales/create", {"productId": product, "quantity": 1,
-                              "sellingPrice": 19.99, "category": "bench", "deductInventory": True}, bearer)],
-        "sells_create_confirm": [("post", "/sells", {"products": three}, bearer),
-                                 ("put", "/sells/confirm/{id}", {}, bearer)],
-        "sells_list": [("get", "/sells", None, bearer)],
-        "custobar_upload_1000": [("post", "/api/sales/upload/", {"sales": rows},
-                                  {"Authorization": f"Basic {basic_credentials(seeded.api_key)}"})],
-        "connecteam_batch_100": [("post", "/sales/v1/transactions", {"transactionsCreateRequest": transactions},
-                                  {"X-API-KEY": seeded.api_key})],
-        "track_sale": [("post", "/track/sale", track, bearer)],
-        "contended_32": [("post", "/sells", {"products": ten}, bearer)],
-        "dashboard": [("get", f"/projects/{seeded.project_slug}/", None, {"Cookie": f"sessionid={session}"})],
-    }  # fmt: skip
-
-
-def count_queries(seeded: Seeded, session: str) -> dict[str, dict]:
-    """SQL queries per request of each workload, counted once with Django's test client."""
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    results = {}
-    # Record the key's last use first (written at most once a minute), so no sample pays for it.
-    Client().post("/bench/floor", headers={"Authorization": f"Bearer {seeded.api_key}"})
-    for name, requests in sample_requests(seeded, session).items():
-        client = Client(raise_request_exception=False)
-        counts, statuses, sql, created_id = [], [], [], None
-        for method, path, body, headers in requests:
-            path = path.replace("{id}", str(created_id))
-            if "Cookie" in headers:
-                client.cookies["sessionid"] = session
-                headers = {}
-            kwargs = {"headers": headers}
-            if body is not None:
-                kwargs.update(data=json.dumps(body), content_type="application/json")
-            with CaptureQueriesContext(connection) as queries:
-                response = getattr(client, method)(path, **kwargs)
-            counts.append(len(queries))
-            statuses.append(response.status_code)
-            sql.extend(query["sql"] for query in queries.captured_queries)
-            if name == "sells_create_confirm" and response.status_code == 201:
-                created_id = response.json()["sell"]["id"]
-        results[name] = {"queries": counts, "statuses": statuses}
-        if name in PLANNED:
-            results[name]["plans"] = plans(sql)
-    return results
-
-
-# The read paths whose plans the report shows: they must walk an index, never the 200,000 sales.
-PLANNED = {"sells_list", "dashboard"}
-LEDGER_TABLES = (
-    "sales_sale", "sales_saleline", "sales_salestally", "sales_productsales", "inventory_stock", "tracking_saleevent",
-)  # fmt: skip
-
-
-def plans(statements: list[str]) -> list[dict]:
-    """The indexes PostgreSQL uses for each ledger query (EXPLAIN, not run), and any table it scans whole."""
-    from django.db import connection
-
-    found = []
-    with connection.cursor() as cursor:
-        for statement in statements:
-            if not statement.lstrip().upper().startswith("SELECT") or not any(t in statement for t in LEDGER_TABLES):
-                continue
-            cursor.execute(f"EXPLAIN {statement}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-            found.append({
-                "query": statement[:120],
-                "indexes": sorted(set(re.findall(r"Index (?:Only )?Scan (?:Backward )?(?:using|on) (\w+)", plan))),
-                "seq_scans": sorted(set(re.findall(r"Seq Scan on (\w+)", plan))),
-            })  # fmt: skip
-    return found
-
-
-# The server and the load generator ------------------------------------------------------------
-
-
-class Server:
-    """gunicorn with 2 x cores sync workers, started and stopped by the benchmark."""
-
-    def __init__(self, database_url: str, port: int, log: Path):
-        self.url = f"http://127.0.0.1:{port}"
-        self.workers = 2 * (os.cpu_count() or 1)
-        env = {**database_env(database_url), "SALESLEDGER_BENCH_FLOOR": "1", "LOG_LEVEL": "ERROR"}
-        command = [
-            sys.executable, "-m", "gunicorn", "salesledger.wsgi", "--workers", str(self.workers),
-            "--bind", f"127.0.0.1:{port}", "--error-logfile", str(log), "--log-level", "warning",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                self.stop()
-                sys.exit(f"gunicorn did not start; see {log}")
-            time.sleep(0.3)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-def run_wrk(server: Server, script: str, connections: int, seconds: int, args: list[str]) -> dict:
-    """One wrk run of about `seconds`, until every thread has had the answer to its last request.
-
-    rps is counted over the whole run, from start until the last thread stopped.
-    """
-    started = time.time()
-    deadline = math.ceil(started + seconds)
-    with tempfile.TemporaryDirectory(prefix="wrk-stop-") as stopdir:
-        command = [
-            WRK, "-t", str(connections), "-c", str(connections), "-d", f"{deadline - int(started) + 60}s",
-            "--timeout", "30s", "--latency", "-s", f"{script}.lua", server.url, "--",
-            f"deadline={deadline}", f"run={int(started * 1000)}", f"stopdir={stopdir}", *args,
-        ]  # fmt: skip
-        wrk = subprocess.Popen(command, cwd=BENCH / "wrk", stdout=subprocess.PIPE, text=True)
-        while wrk.poll() is None and len(os.listdir(stopdir)) < connections:
-            time.sleep(0.05)
-        finished = time.time()
-        if wrk.poll() is None:
-            wrk.send_signal(signal.SIGINT)  # wrk then prints its summary at once
-        output = wrk.communicate()[0]
-    line = next((line for line in output.splitlines() if line.startswith("BENCH_RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no result:\n{output}")
-    result = json.loads(line.removeprefix("BENCH_RESULT "))
-    result["seconds"] = finished - started
-    return result
-
-
-def _rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
-
-
-def export_check(server: Server, seeded: Seeded, session: str) -> dict:
-    """Download the CSV of every sale through the server, as the owner: how long, how soon the first
-    byte came, how many rows, and how much any worker grew meanwhile (streamed: it should not)."""
-    master = server.process.pid
-    workers = [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
-    before = {pid: _rss_mb(pid) for pid in workers}
-    peak = dict(before)
-    url = f"{server.url}/projects/{seeded.project_slug}/sales.csv?period=all"
-    request = urllib.request.Request(url, headers={"Cookie": f"sessionid={session}"})
-    started, first_byte, lines = time.perf_counter(), None, 0
-    with urllib.request.urlopen(request, timeout=600) as response:
-        while chunk := response.read(1 << 16):
-            first_byte = first_byte or time.perf_counter() - started
-            lines += chunk.count(b"\n")
-            for pid in workers:
-                peak[pid] = max(peak[pid], _rss_mb(pid))
-    return {
-        "rows": lines - 1,
-        "seconds": round(time.perf_counter() - started, 2),
-        "first_byte_ms": round(first_byte * 1000, 1),
-        "worker_memory_growth_mb": round(max(peak[pid] - before[pid] for pid in workers), 1),
-    }
-
-
-def summarise(result: dict, expected: set[str], connections: int) -> dict:
-    unexpected = sum(count for key, count in result["statuses"].items() if key not in expected)
-    return {
-        "connections": connections,
-        "requests": result["requests"],
-        "rps": round(result["requests"] / result["seconds"], 1),
-        "p50_ms": round(result["p50_us"] / 1000, 2),
-        "p99_ms": round(result["p99_us"] / 1000, 2),
-        "errors": unexpected + result["socket_errors"] + result["timeouts"],
-        "statuses": dict(sorted(result["statuses"].items())),
     }
 
 
@@ -415,22 +185,33 @@ def table(report: dict) -> str:
         + " / ".join(f"{load:.2f}" for load in report["load_average"]["after"])
         + ".",
         "",
-        "| workload | connections | req/s | p50 ms | p99 ms | x floor | errors | queries/request |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| workload | connections | req/s | p50 ms | p99 ms | x floor | x bare floor | errors | queries/request |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    bare = {level["connections"]: level for level in report.get("bare_floor", {}).get("levels", [])}
+
+    def x_bare(level: dict) -> str:
+        return level.get("ratio_to_bare", "") if bare else ""
+
+    for level in bare.values():
+        lines.append(
+            f"| bare floor | {level['connections']} | {level['rps']} | {level['p50_ms']} | {level['p99_ms']} | "
+            f"| 1.0 | {level['errors']} | 2 |"
+        )
     for level in floor["levels"]:
+        ratio = round(level["rps"] / bare[level["connections"]]["rps"], 2) if level["connections"] in bare else ""
         lines.append(
             f"| floor | {level['connections']} | {level['rps']} | {level['p50_ms']} | {level['p99_ms']} | 1.0 "
-            f"| {level['errors']} | {floor['queries_per_request']} |"
+            f"| {ratio} | {level['errors']} | {floor['queries_per_request']} |"
         )
     for workload in report["workloads"]:
         name = workload["name"]
         if "skipped" in workload:
-            lines.append(f"| {name} | skipped: {workload['skipped']} |||||||")
+            lines.append(f"| {name} | skipped: {workload['skipped']} ||||||||")
         elif "levels" not in workload:
             lines.append(
                 f"| {name} | {workload['rows']:,} rows in **{workload['seconds']} s** "
-                f"({workload['rows_per_second']:,} rows/s) |||||||"
+                f"({workload['rows_per_second']:,} rows/s) ||||||||"
             )
         else:
             queries = workload["queries_per_request"]
@@ -439,7 +220,7 @@ def table(report: dict) -> str:
                 rps = f"{level['rps']} ({level['sales_per_s']:,} sales/s)" if "sales_per_s" in level else level["rps"]
                 lines.append(
                     f"| {name} | {level['connections']} | {rps} | {level['p50_ms']} | {level['p99_ms']} "
-                    f"| {level['ratio_to_floor']} | {level['errors']} | {queries} |"
+                    f"| {level['ratio_to_floor']} | {x_bare(level)} | {level['errors']} | {queries} |"
                 )
     export = report.get("csv_export_all_sales")
     if export:
@@ -463,6 +244,17 @@ def table(report: dict) -> str:
         *(f"- {mismatch}" for mismatch in correctness["mismatches"]),
     ]
     return "\n".join(lines)
+
+
+def measure_floor(server: Server, levels: list[int], seconds: int, lua: list[str], stop: bool = True) -> dict:
+    """The floor endpoint at each level (after a warm-up of every worker): {connections: summary}."""
+    try:
+        run_wrk(server, "floor", 4, 2, lua)
+        return {level: summarise(run_wrk(server, "floor", level, seconds, lua), {"request:201"}, level)
+                for level in levels}  # fmt: skip
+    finally:
+        if stop:
+            server.stop()
 
 
 def main():
@@ -509,13 +301,13 @@ def main():
     files["contended"].write_text("\n".join(seeded.contended) + "\n")
 
     levels = sorted({level for w in workloads if w.name not in skipped for level in w.levels} | {REFERENCE_CONNECTIONS})
+    common = lua_args(seeded, files, session, "floor")
+    bare = measure_floor(Server(args.database, args.port + 1, BENCH / "results" / "bare.log", app="bench.bare_floor"),
+                         levels, seconds, common)  # fmt: skip
     server = Server(args.database, args.port, BENCH / "results" / "server.log")
     results, mismatches = [], []
     try:
-        common = lua_args(seeded, files, session, "floor")
-        run_wrk(server, "floor", 4, 2, common)  # warm every worker up
-        floor = {level: summarise(run_wrk(server, "floor", level, seconds, common), {"request:201"}, level)
-                 for level in levels}  # fmt: skip
+        floor = measure_floor(server, levels, seconds, common, stop=False)
         for workload in workloads:
             if workload.name in skipped:
                 results.append({"name": workload.name, "skipped": skipped[workload.name]})
@@ -530,6 +322,7 @@ def main():
                 after = counters(seeded)
                 summary = summarise(result, workload.expected, level)
                 summary["ratio_to_floor"] = round(summary["rps"] / floor[level]["rps"], 2)
+                summary["ratio_to_bare"] = round(summary["rps"] / bare[level]["rps"], 2)
                 for key, (counter, per) in workload.rows.items():
                     answered, written = result["statuses"].get(key, 0) * per, after[counter] - before[counter]
                     if answered != written:
@@ -545,7 +338,8 @@ def main():
             results.append({
                 "name": workload.name,
                 "connections": workload.reference,
-                **{key: reference[key] for key in ("rps", "p50_ms", "p99_ms", "ratio_to_floor", "errors", "sales_per_s")
+                **{key: reference[key]
+                   for key in ("rps", "p50_ms", "p99_ms", "ratio_to_floor", "ratio_to_bare", "errors", "sales_per_s")
                    if key in reference},
                 "queries_per_request": sample["queries"][0] if len(sample["queries"]) == 1 else sample["queries"],
                 "levels": measured,
@@ -568,7 +362,13 @@ def main():
         "seeded": {**seeded.counts, "seconds": seeded.seconds},
         "server": f"gunicorn, {server.workers} sync workers; wrk, one connection per thread, {seconds} s per run",
         "floor": {key: floor[REFERENCE_CONNECTIONS][key] for key in ("rps", "p50_ms", "p99_ms")}
-        | {"queries_per_request": queries["floor"]["queries"][0], "levels": list(floor.values())},
+        | {
+            "ratio_to_bare": round(floor[REFERENCE_CONNECTIONS]["rps"] / bare[REFERENCE_CONNECTIONS]["rps"], 2),
+            "queries_per_request": queries["floor"]["queries"][0],
+            "levels": list(floor.values()),
+        },
+        "bare_floor": {key: bare[REFERENCE_CONNECTIONS][key] for key in ("rps", "p50_ms", "p99_ms")}
+        | {"levels": list(bare.values())},
         "workloads": results,
         "csv_export_all_sales": export,
         "query_samples": queries,

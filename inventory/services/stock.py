@@ -30,20 +30,25 @@ class StockItem:
     quantity: int
 
 
-class InsufficientStock(Conflict):
-    """Not enough available stock for one or more items; nothing was changed.
+class _Shortages(Conflict):
+    """Some items of a stock change are short; nothing was changed. `shortages` lists every one:
+    product_id, variant_id, name, requested, and the `counted` quantity there was."""
 
-    `shortages` lists every item short: product_id, variant_id, name, requested, available.
-    """
-
-    code = "insufficient_stock"
+    counted = "available"
+    title = "Insufficient stock"
 
     def __init__(self, shortages: list[dict]):
         self.shortages = shortages
         listed = "; ".join(
-            f"{item['name']} (requested {item['requested']}, available {item['available']})" for item in shortages
+            f"{item['name']} (requested {item['requested']}, {self.counted} {item[self.counted]})" for item in shortages
         )
-        super().__init__(f"Insufficient stock: {listed}", shortages=shortages)
+        super().__init__(f"{self.title}: {listed}", shortages=shortages)
+
+
+class InsufficientStock(_Shortages):
+    """Not enough available stock for one or more items (`available` in each shortage)."""
+
+    code = "insufficient_stock"
 
     @property
     def client_data(self) -> dict:
@@ -53,20 +58,12 @@ class InsufficientStock(Conflict):
         return {"shortages": self.shortages}
 
 
-class InsufficientReservation(Conflict):
-    """A release or commit asked for more units than are reserved; nothing was changed.
-
-    `shortages` lists every item short: product_id, variant_id, name, requested, reserved.
-    """
+class InsufficientReservation(_Shortages):
+    """A release or commit asked for more units than are reserved (`reserved` in each shortage)."""
 
     code = "insufficient_reservation"
-
-    def __init__(self, shortages: list[dict]):
-        self.shortages = shortages
-        listed = "; ".join(
-            f"{item['name']} (requested {item['requested']}, reserved {item['reserved']})" for item in shortages
-        )
-        super().__init__(f"Not reserved: {listed}", shortages=shortages)
+    counted = "reserved"
+    title = "Not reserved"
 
 
 class VariantRequired(ServiceError):
