@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from events.services import event_record
+from events.services import NewEvent, event_record, events_record_many
 from events.webhooks import guard
 from events.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from events.webhooks.services import deliveries_sweep, delivery_send, endpoint_create, endpoint_ping
@@ -186,3 +186,18 @@ def test_a_disabled_endpoint_gets_no_deliveries(project):
         run_due_tasks()
     assert hooks.received == [] and not WebhookDelivery.objects.exists()
     assert endpoint.deliveries.count() == 0
+
+
+def test_a_large_batch_is_handed_to_one_sweep_task_that_queues_each_delivery(project):
+    from django_tasks_db.models import DBTaskResult
+
+    with receiver() as hooks:
+        endpoint_create(project=project, url=hooks.url, event_types=["*"])
+        with transaction.atomic():
+            events_record_many(
+                project_id=project.pk, events=[NewEvent(type="sale.created", data={"n": n}) for n in range(25)]
+            )
+        assert [task.task_path for task in DBTaskResult.objects.all()] == ["events.webhooks.tasks.webhooks_sweep"]
+        run_due_tasks()
+    assert sorted(json.loads(r.body)["data"]["object"]["n"] for r in hooks.received) == list(range(25))
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 25
