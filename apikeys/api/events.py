@@ -17,6 +17,7 @@ from events.webhooks import services as webhooks
 from events.webhooks.models import DELIVERY_ID_PREFIX, ENDPOINT_ID_PREFIX, WebhookDelivery, WebhookEndpoint
 
 MAX_PAGE = 100
+LATEST_DELIVERIES = 100
 DELIVERY_PATTERN = f"{DELIVERY_ID_PREFIX}[0-9a-f]{{32}}"
 EVENT_TYPE = r"^[a-z_]+(\.[a-z_]+)*(\.\*)?$"
 
@@ -212,12 +213,11 @@ class WebhookEndpointViewSet(ProjectScopedViewSet):
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=WebhookDeliverySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def deliveries(self, request, pk=None):
-        """The endpoint's deliveries, newest first."""
-        endpoint = self.get_object()
-        page = self.paginate_queryset(endpoint.deliveries.select_related("event").order_by("-created_at"))
-        return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
+        """The endpoint's latest 100 deliveries, newest first."""
+        deliveries = self.get_object().deliveries.select_related("event").order_by("-created_at")[:LATEST_DELIVERIES]
+        return Response(WebhookDeliverySerializer(deliveries, many=True).data)
 
     @extend_schema(
         request=None,

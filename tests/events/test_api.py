@@ -200,7 +200,7 @@ class TestWebhookEndpoints:
             "created_at": iso(delivery.created_at), "next_attempt_at": iso(delivery.next_attempt_at),
             "last_attempt_at": None, "last_status_code": None,
         }  # fmt: skip
-        assert [d["id"] for d in api.get(f"{base}/deliveries").json()["results"]] == [delivery.public_id]
+        assert [d["id"] for d in api.get(f"{base}/deliveries").json()] == [delivery.public_id]
         WebhookDelivery.objects.update(status=DeliveryStatus.FAILED, next_attempt_at=None, attempts=8)
         resent = api.post(f"{base}/deliveries/{delivery.public_id}/resend")
         assert (resent.status_code, resent.json()["status"], resent.json()["attempts"]) == (202, "pending", 0)
