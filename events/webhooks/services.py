@@ -95,14 +95,16 @@ def event_types_check(event_types: list[str]) -> list[str]:
     return cleaned
 
 
-def endpoint_create(*, project, url: str, event_types: list[str], description: str = "") -> WebhookEndpoint:
-    """A new enabled endpoint with a new secret (read it from the returned object: it is shown once).
+def endpoint_create(
+    *, project, url: str, event_types: list[str], description: str = "", enabled: bool = True
+) -> WebhookEndpoint:
+    """A new endpoint with a new secret (read it from the returned object: it is shown once).
 
     Raises ValidationError for a refused URL or bad event types.
     """
     return WebhookEndpoint.objects.create(
         project=project, url=endpoint_url_check(url), event_types=event_types_check(event_types),
-        description=description, secret=signing.secret_generate(),
+        description=description, enabled=enabled, secret=signing.secret_generate(),
     )  # fmt: skip
 
 

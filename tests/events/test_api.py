@@ -168,6 +168,12 @@ class TestWebhookEndpoints:
         assert (response.status_code, response.json()) == (400, {"url": [message]})
         assert not WebhookEndpoint.objects.exists()
 
+    def test_an_endpoint_may_be_created_disabled(self, api):
+        body = {"url": "https://hooks.example.com/in", "event_types": ["*"], "enabled": False}
+        response = api.post("/api/v1/webhook-endpoints/", body)
+        assert response.status_code == 201 and response.json()["enabled"] is False
+        assert WebhookEndpoint.objects.get().enabled is False
+
     def test_update_disable_enable_and_delete(self, api, project):
         endpoint = endpoint_create(project=project, url="https://hooks.example.com/a", event_types=["*"])
         WebhookEndpoint.objects.update(enabled=False, disabled_reason="Disabled on ...")
