@@ -16,6 +16,9 @@ urlpatterns = [
     path("projects/<slug:slug>/webhooks/<uuid:endpoint_id>/toggle", views.webhook_toggle, name="webhook-toggle"),
     path("projects/<slug:slug>/webhooks/<uuid:endpoint_id>/ping", views.webhook_ping, name="webhook-ping"),
     path("projects/<slug:slug>/webhooks/<uuid:endpoint_id>/delete", views.webhook_delete, name="webhook-delete"),
-    path("projects/<slug:slug>/webhooks/deliveries/<uuid:delivery_id>/resend", views.webhook_resend,
-         name="webhook-resend"),
+    path(
+        "projects/<slug:slug>/webhooks/deliveries/<uuid:delivery_id>/resend",
+        views.webhook_resend,
+        name="webhook-resend",
+    ),
 ]
