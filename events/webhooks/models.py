@@ -56,8 +56,8 @@ class WebhookDelivery(models.Model):
     """One event for one endpoint: the unit of retry, and the state that survives any queue.
 
     A pending delivery is due at `next_attempt_at`. A worker holds it while `claimed_until` is in
-    the future; `enqueued_at` is when a task for its next attempt was last queued, so the sweep only
-    re-enqueues what no queued task or worker is taking care of.
+    the future; `enqueued_at` is when the task last queued for its next attempt is due to run, so the
+    sweep only re-enqueues what no queued task or worker is taking care of.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

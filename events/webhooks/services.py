@@ -248,7 +248,8 @@ def _attempt_record(*, delivery: WebhookDelivery, attempt: WebhookAttempt) -> No
         changes.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
     else:
         wait = RETRY_SCHEDULE[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER)
-        changes.update(next_attempt_at=now + wait, enqueued_at=now)
+        # Queued to run then: the sweep gives that task its grace from then on.
+        changes.update(next_attempt_at=now + wait, enqueued_at=now + wait)
     with transaction.atomic():
         attempt.save()
         WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
