@@ -9,9 +9,17 @@ from rest_framework import authentication, exceptions
 
 from apikeys import services
 from apikeys.keys import parse_prefix
-from apikeys.selectors import api_key_resolve
+from apikeys.selectors import api_key_known_prefix, api_key_resolve
 
 INVALID_KEY = "Invalid or missing API key."
+
+
+class KeyRefused(exceptions.AuthenticationFailed):
+    """A key was sent and refused; `prefix` is the existing key prefix it aimed at, if any."""
+
+    def __init__(self, prefix: str | None):
+        super().__init__(INVALID_KEY)
+        self.prefix = prefix
 
 
 def raw_key_from(request) -> str | None:
@@ -50,7 +58,7 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
             return None
         api_key = api_key_resolve(raw_key)
         if api_key is None:
-            raise exceptions.AuthenticationFailed(INVALID_KEY)
+            raise KeyRefused(api_key_known_prefix(raw_key))
         services.api_key_touch(api_key=api_key, now=timezone.now())
         return api_key.user, api_key
 

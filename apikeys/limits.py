@@ -19,8 +19,12 @@ from rest_framework.throttling import BaseThrottle
 from apikeys.models import RateCounter
 
 RATE_WINDOW_SECONDS = 60
-# A key-guessing client gets 429 instead of 401 after this many failures per minute from its address.
+# A key-guessing client gets 429 instead of 401 after this many failures per minute from its address:
+# per (address, prefix) for a key whose prefix exists, so guessing one project's key from a shared
+# address (a NAT, an office) never locks another project's keys out; per address, with a much larger
+# cap, for every other failure (unknown prefixes, malformed keys).
 FAILED_AUTH_LIMIT = settings.FAILED_AUTH_LIMIT
+FAILED_AUTH_UNKNOWN_PREFIX_LIMIT = settings.FAILED_AUTH_UNKNOWN_PREFIX_LIMIT
 FAILED_AUTH_WINDOW_SECONDS = 60
 # Failed logins to the admin and the owner pages, per client address.
 FAILED_LOGIN_LIMIT = 10
@@ -115,8 +119,13 @@ def key_bucket(api_key) -> str:
     return f"key:{api_key.pk}"
 
 
-def failed_auth_bucket(address: str | None) -> str:
-    return f"auth-failed:{address}"
+def failed_auth_bucket(address: str | None, prefix: str | None = None) -> str:
+    """The failures from `address` at the existing key prefix `prefix`, or at no known prefix."""
+    return f"auth-failed:{address}/{prefix}" if prefix else f"auth-failed:{address}"
+
+
+def failed_auth_limit(prefix: str | None) -> int:
+    return FAILED_AUTH_LIMIT if prefix else FAILED_AUTH_UNKNOWN_PREFIX_LIMIT
 
 
 def failed_login_bucket(address: str | None) -> str:

@@ -17,6 +17,12 @@ def api_key_resolve(raw_key: str) -> APIKey | None:
     return api_key if api_key.is_usable(timezone.now()) else None
 
 
+def api_key_known_prefix(raw_key: str) -> str | None:
+    """The prefix of `raw_key` when some key (usable or not) has it: what a failed attempt aimed at."""
+    prefix = keys.parse_prefix(raw_key)
+    return prefix if prefix and APIKey.objects.filter(prefix=prefix).exists() else None
+
+
 def projects_owned_by(user):
     return Project.objects.filter(owners=user).order_by("name")
 

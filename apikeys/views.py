@@ -4,6 +4,7 @@ endpoints (create, rotate the secret, enable, disable, test, resend)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from apikeys.forms import KeyCreateForm, KeyRotateForm
@@ -33,7 +34,11 @@ def _render_keys(request, project, *, issued=None, create_form=None, status=200)
         "create_form": create_form or KeyCreateForm(),
         "rotate_form": KeyRotateForm(),
     }
-    return render(request, "apikeys/key_list.html", context, status=status)
+    response = render(request, "apikeys/key_list.html", context, status=status)
+    if issued is not None:
+        # The page holds a secret: no browser or proxy cache may keep a copy (back button, shared cache).
+        add_never_cache_headers(response)
+    return response
 
 
 @login_required

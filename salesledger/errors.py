@@ -2,6 +2,7 @@
 
 from http import HTTPStatus
 
+from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -47,6 +48,14 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     status_code = status.HTTP_409_CONFLICT
     code = "conflict"
+
+
+class Busy(ServiceError):
+    """The same work is already running for this project: retry after `retry_after` seconds."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "busy"
+    retry_after = 5
 
 
 def flatten_errors(detail, path=()) -> list[tuple[tuple, str, str]]:
@@ -152,7 +161,10 @@ class TrackDialect(Dialect):
     def body(self, status_code, message, errors, request=None):
         code = track_error_code(status_code)
         doc_path = f"/docs/errors/{code}"
-        doc_url = request.build_absolute_uri(doc_path) if request is not None else doc_path
+        try:
+            doc_url = request.build_absolute_uri(doc_path) if request is not None else doc_path
+        except DisallowedHost:  # the refusal of a bad Host is itself answered in this shape
+            doc_url = doc_path
         return {"error": {"code": code, "message": message, "doc_url": doc_url}}
 
 
@@ -252,7 +264,9 @@ def make_exception_handler(dialect: Dialect):
         if isinstance(exc, ServiceError):
             set_rollback()
             status_code, body = dialect.service_error(exc, request)
-            return Response(body, status=status_code)
+            if isinstance(exc, Busy):
+                headers["Retry-After"] = str(exc.retry_after)
+            return Response(body, status=status_code, headers=headers)
         if not isinstance(exc, exceptions.APIException):
             return None  # Unexpected: Django's handler500 answers in the dialect's shape.
         if getattr(exc, "auth_header", None):

@@ -1,5 +1,6 @@
 """Middleware every request passes first: a request id, and a body size limit checked before reading."""
 
+import io
 import re
 import uuid
 
@@ -46,11 +47,34 @@ def body_limit(path: str) -> int:
     return API_BODY_LIMIT
 
 
-class BodySizeLimitMiddleware:
-    """413 from the declared Content-Length, before a byte of the body is read.
+def _too_large(request, length: int | str, limit: int):
+    message = f"Request body too large: {length} bytes, the limit is {limit // MB} MB."
+    if dialect_for_path(request.path):
+        return json_error(request, 413, message)
+    return HttpResponse(message, status=413, content_type="text/plain")
 
-    Django's WSGI request reads at most Content-Length bytes (a body without one reads as empty), so
-    the declared length bounds what any parser can buffer.
+
+def _read_at_most(stream, limit: int) -> bytes | None:
+    """The whole stream, or None as soon as it has more than `limit` bytes (the rest is never read)."""
+    parts, size = [], 0
+    while chunk := stream.read(min(STREAM_CHUNK, limit + 1 - size)):
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return None
+    return b"".join(parts)
+
+
+STREAM_CHUNK = 64 * 1024
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over the path's limit, before it is parsed.
+
+    With a Content-Length the check is made before a byte is read, and Django's WSGI request reads at
+    most that many bytes. A `Transfer-Encoding: chunked` body has no length (Django would read it as
+    empty): it is read here, chunk by chunk, refused as soon as it passes the limit, and handed on
+    as a body of known length.
     """
 
     def __init__(self, get_response):
@@ -63,8 +87,13 @@ class BodySizeLimitMiddleware:
             length = 0
         limit = body_limit(request.path)
         if length > limit:
-            message = f"Request body too large: {length} bytes, the limit is {limit // MB} MB."
-            if dialect_for_path(request.path):
-                return json_error(request, 413, message)
-            return HttpResponse(message, status=413, content_type="text/plain")
+            return _too_large(request, length, limit)
+        if not length and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            body = _read_at_most(request.META["wsgi.input"], limit)
+            if body is None:
+                return _too_large(request, f"over {limit}", limit)
+            # What Django's own `HttpRequest.body` does once it has read a body.
+            request._body = body
+            request._stream = io.BytesIO(body)
+            request.META["CONTENT_LENGTH"] = str(len(body))
         return self.get_response(request)

@@ -1,6 +1,6 @@
 """Money arithmetic shared by every app: ISO 4217 currencies, minor units, one rounding rule."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 # Active ISO 4217 codes and their minor-unit exponent (number of decimals).
 _EXPONENT_BY_EXCEPTION = {
@@ -21,6 +21,16 @@ YER ZAR ZMW ZWG ZWL
 CURRENCY_EXPONENTS: dict[str, int] = {code: 2 for code in _TWO_DECIMAL_CODES.split()}
 CURRENCY_EXPONENTS.update(_EXPONENT_BY_EXCEPTION)
 CURRENCY_CODES = frozenset(CURRENCY_EXPONENTS)
+
+# Exchange rates every dialect accepts, in units of one currency per unit of another: wide enough for
+# any two currencies in use (one KWD buys millions of IRR), narrow enough that converting an amount
+# the dialects accept stays far inside Decimal's precision (a rate of 1e-30 made 1 cent 1e28).
+RATE_MIN = Decimal("0.00000001")
+RATE_MAX = Decimal("100000000")
+RATE_RANGE_MESSAGE = f"must be between {RATE_MIN:f} and {RATE_MAX:f}."
+# Rounding works on amounts far past any column, so an amount too large is refused by the caller's
+# check (naming the field) instead of failing here with InvalidOperation.
+_ROUNDING = Context(prec=80, rounding=ROUND_HALF_UP)
 
 
 class UnknownCurrency(ValueError):
@@ -46,7 +56,7 @@ def exponent(currency: str) -> int:
 
 def quantize(amount, currency: str) -> Decimal:
     """Round an amount half-up to the currency's precision: the one rounding rule."""
-    return to_decimal(amount).quantize(Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_HALF_UP)
+    return to_decimal(amount).quantize(Decimal(1).scaleb(-exponent(currency)), context=_ROUNDING)
 
 
 def from_minor(units, currency: str) -> Decimal:

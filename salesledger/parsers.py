@@ -1,12 +1,71 @@
-"""The JSON parser of every API: DRF's, but JSON nested past Python's recursion limit is a 400, not a 500."""
+"""The JSON parser of every API: DRF's, refusing with a 400 what no field could store.
 
+Refused for the whole document, whatever field it is in, so no dialect meets it later:
+- a string that is not encodable Unicode: a lone UTF-16 surrogate escape (`"\\ud800"`) parses into a
+  Python str that neither an error message nor the database driver can encode;
+- a number that is not finite: `NaN`/`Infinity` (DRF's strict JSON) and a literal past a double's
+  range (`1e400`, which Python reads as infinity and no numeric or jsonb column can hold);
+- nesting past Python's recursion limit.
+"""
+
+import codecs
+import json
+import math
+import re
+
+from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
+
+# A lone surrogate can only come from a \uD800-\uDFFF escape: UTF-8 text never decodes to one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ParseError(f"JSON parse error - the number {text[:40]} is out of range.")
+    return value
+
+
+def _constant(name: str):
+    raise ParseError(f"JSON parse error - {name} is not a valid JSON number.")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unencodable_path(document) -> str | None:
+    """Where the first string that UTF-8 cannot encode is: `sales.3.sale_currency`, or `a key of sales.3`."""
+    stack = [((), document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str) and not _encodable(value):
+            return ".".join(map(str, path)) or "the document"
+        if isinstance(value, dict):
+            if not all(_encodable(key) for key in value):
+                return "a key of " + (".".join(map(str, path)) or "the document")
+            stack.extend(((*path, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*path, index), item) for index, item in enumerate(value))
+    return None
 
 
 class SafeJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return super().parse(stream, media_type, parser_context)
+            text = codecs.getreader(encoding)(stream).read()
+            document = json.loads(text, parse_constant=_constant, parse_float=_finite)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply.") from None
+        except ValueError as error:
+            raise ParseError(f"JSON parse error - {error}") from None
+        if _SURROGATE_ESCAPE.search(text) and (path := _unencodable_path(document)) is not None:
+            raise ParseError(f"JSON parse error - {path}: a string with a lone UTF-16 surrogate is not valid Unicode.")
+        return document

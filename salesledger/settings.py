@@ -1,6 +1,8 @@
 """SalesLedger settings: everything that differs between machines comes from the environment."""
 
 import os
+import re
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -140,8 +142,18 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAUL
 # loopback or link-local addresses (an in-house receiver); with DEBUG on, http is allowed everywhere.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env_list("WEBHOOKS_ALLOW_PRIVATE_URLS", "")
 
-# Failed API authentications per client address per minute before it gets 429 instead of 401.
+# Failed API authentications per minute before 429 instead of 401: per client address and existing key
+# prefix, and per client address for keys whose prefix does not exist (see SECURITY.md).
 FAILED_AUTH_LIMIT = int(os.environ.get("FAILED_AUTH_LIMIT", "30"))
+FAILED_AUTH_UNKNOWN_PREFIX_LIMIT = int(os.environ.get("FAILED_AUTH_UNKNOWN_PREFIX_LIMIT", "300"))
+# Heavy requests (uploads) running at once on one machine: by default half of gunicorn's workers
+# (WEB_CONCURRENCY, as gunicorn.conf.py reads it), so the other half always serves everyone else.
+HEAVY_REQUESTS = int(os.environ.get("HEAVY_REQUESTS") or max(1, int(os.environ.get("WEB_CONCURRENCY", "4")) // 2))
+# Where their slots' lock files live: one directory per database, so two deployments (or test runs)
+# on one machine do not share slots.
+HEAVY_REQUEST_LOCK_DIR = os.environ.get("HEAVY_REQUEST_LOCK_DIR") or os.path.join(
+    tempfile.gettempdir(), "salesledger-heavy-" + re.sub(r"[^A-Za-z0-9_.-]", "_", str(DATABASES["default"]["NAME"]))
+)
 # Password logins (admin, owner pages) are limited per client address.
 AUTHENTICATION_BACKENDS = ["apikeys.backends.LoginLimitedModelBackend"]
 
@@ -229,7 +241,9 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"()": "salesledger.logs.OneLineFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     # The level is on the handler too: Django's own loggers (django.request) propagate to it past the root's level.
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "level": LOG_LEVEL}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

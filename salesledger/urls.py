@@ -32,5 +32,7 @@ urlpatterns = [
 if os.environ.get("SALESLEDGER_BENCH_FLOOR") == "1":
     urlpatterns.append(path("", include("bench.floor")))
 
+handler400 = "salesledger.views.refused"
+handler403 = "salesledger.views.forbidden"
 handler404 = "salesledger.views.not_found"
 handler500 = "salesledger.views.crashed"

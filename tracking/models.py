@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from apikeys.models import Project
+from salesledger.money import RATE_MAX, RATE_MIN
 
 _PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -155,7 +156,10 @@ class ExchangeRate(models.Model):
         constraints = [
             # Also the index that finds a currency's latest rate (scanned backwards).
             models.UniqueConstraint(fields=["currency", "effective_date"], name="exchange_rate_currency_date_unique"),
-            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchange_rate_positive"),
+            # The range every rate is accepted in (salesledger.money): converted amounts stay storable.
+            models.CheckConstraint(
+                condition=models.Q(rate__gte=RATE_MIN, rate__lte=RATE_MAX), name="exchange_rate_sane_range"
+            ),
             models.CheckConstraint(
                 condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="exchange_rate_currency_iso"
             ),

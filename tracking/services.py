@@ -13,7 +13,16 @@ from rest_framework import status
 from apikeys.models import Project
 from events.services import NewEvent, events_record_many
 from salesledger.errors import NotFound, ServiceError
-from salesledger.money import UnknownCurrency, convert, from_minor, normalize_currency, to_minor
+from salesledger.money import (
+    RATE_MAX,
+    RATE_MIN,
+    RATE_RANGE_MESSAGE,
+    UnknownCurrency,
+    convert,
+    from_minor,
+    normalize_currency,
+    to_minor,
+)
 from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent
 from tracking.names import random_customer_name
 
@@ -203,6 +212,8 @@ def exchange_rates_from_csv(*, lines: Iterable[str], today: date) -> list[tuple[
             rate = Decimal(cells[1])
             if not rate.is_finite() or rate <= 0:
                 raise InvalidOperation
+            if not RATE_MIN <= rate <= RATE_MAX:
+                raise ValueError(f"rate '{cells[1]}' {RATE_RANGE_MESSAGE}")
             if rate != rate.quantize(Decimal(1).scaleb(-rate_field.decimal_places)) or rate.adjusted() >= (
                 rate_field.max_digits - rate_field.decimal_places
             ):

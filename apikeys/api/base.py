@@ -1,5 +1,6 @@
 """Bases every API view builds on, so no view can forget the tenant, the limits or the dialect's error shape."""
 
+import contextlib
 import hashlib
 import logging
 
@@ -9,7 +10,8 @@ from django.utils import timezone
 from rest_framework import exceptions, viewsets
 from rest_framework.views import APIView
 
-from apikeys import limits
+from apikeys import heavy, limits
+from apikeys.authentication import KeyRefused
 from apikeys.models import APIKey
 from apikeys.services import (
     IdempotencyKeyInFlight,
@@ -56,21 +58,26 @@ class Replay(Exception):
 class GateMixin:
     """What every API request passes through after authentication, whatever its dialect.
 
-    - failed authentication counted per client address; past the limit, 429 instead of 401;
+    - failed authentication counted per client address and key prefix (`limits.failed_auth_bucket`);
+      past the limit, 429 instead of 401, also for the right key of that prefix from that address;
     - the key's rate limit (the project's `rate_limit` per minute), `X-RateLimit-*` on every answer;
-    - `Idempotency-Key` on writes: claim, run once, store the answer, replay it.
+    - `Idempotency-Key` on writes: claim, run once, store the answer, replay it;
+    - a view marked `heavy` holds one of the machine's heavy-request slots while it runs, or is
+      refused at once with 429 and `Retry-After` when every slot is taken.
     """
 
+    heavy = False
     rate_window: limits.Window | None = None
     idempotency_record = None
+    _held = None
 
     def perform_authentication(self, request):
         try:
             super().perform_authentication(request)
-        except exceptions.AuthenticationFailed:
+        except KeyRefused as refused:
             window, _ = limits.hit(
-                limits.failed_auth_bucket(limits.client_address(request)),
-                limit=limits.FAILED_AUTH_LIMIT,
+                limits.failed_auth_bucket(limits.client_address(request), refused.prefix),
+                limit=limits.failed_auth_limit(refused.prefix),
                 seconds=limits.FAILED_AUTH_WINDOW_SECONDS,
             )
             if window.exceeded:
@@ -89,7 +96,7 @@ class GateMixin:
             limits.key_bucket(request.auth),
             limit=request.auth.project.rate_limit,
             seconds=limits.RATE_WINDOW_SECONDS,
-            peek=limits.failed_auth_bucket(limits.client_address(request)),
+            peek=limits.failed_auth_bucket(limits.client_address(request), request.auth.prefix),
             peek_seconds=limits.FAILED_AUTH_WINDOW_SECONDS,
         )
         if failures > limits.FAILED_AUTH_LIMIT:
@@ -105,8 +112,24 @@ class GateMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if request.method not in IDEMPOTENT_METHODS:
+            return
+        # First the key, so a retry of a request that is running is told so (409), and a replay
+        # needs no slot; a refused slot then releases the claim like any other error.
+        self._claim_idempotency_key(request)
+        if self.heavy:
+            self._held = contextlib.ExitStack()
+            try:
+                self._held.enter_context(heavy.heavy_slot())
+            except heavy.NoFreeSlot:
+                raise GateRefusal(
+                    429, "The server is running as many uploads as it takes at once; retry shortly.",
+                    wait=heavy.RETRY_AFTER_SECONDS,
+                ) from None  # fmt: skip
+
+    def _claim_idempotency_key(self, request):
         key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is None or request.method not in IDEMPOTENT_METHODS:
+        if key is None:
             return
         if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not (key.isascii() and key.isprintable()):
             raise BadIdempotencyKey()
@@ -143,9 +166,11 @@ class GateMixin:
 
     def raise_uncaught_exception(self, exc):
         self._release_claim()
+        self._release_slot()
         super().raise_uncaught_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
+        self._release_slot()
         response = super().finalize_response(request, response, *args, **kwargs)
         if self.rate_window is not None:
             response["X-RateLimit-Limit"] = str(self.rate_window.limit)
@@ -164,6 +189,11 @@ class GateMixin:
                 )  # fmt: skip
                 self.idempotency_record = None
         return response
+
+    def _release_slot(self):
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
     def _release_claim(self):
         if self.idempotency_record is not None:

@@ -1,5 +1,7 @@
 """Native API of the inventory: products with their stock, manual corrections and the stock ledger."""
 
+import re
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -12,6 +14,30 @@ from inventory.filters import ProductFilter, StockMovementFilter
 from inventory.models import MAX_UNITS, Product, StockMovement, Variant
 from inventory.services.catalogue import product_create, product_delete, product_update
 from inventory.services.stock import stock_adjust
+
+# RFC 3986: ASCII letters, digits, the reserved and unreserved marks, and well-formed %XX escapes.
+_URI_CHARACTERS = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
+
+
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "string", "format": "uri", "pattern": "^(https?|ftps?)://"},
+            {"type": "string", "maxLength": 0},
+        ],
+        "maxLength": 1000,
+        "description": "An absolute http(s) or ftp(s) URI (RFC 3986: non-ASCII percent-encoded), or '' for none.",
+    }
+)
+class URIField(serializers.URLField):
+    """A URL as the schema's `format: uri` reads it: Django's URL check, and nothing RFC 3986 refuses
+    (Django also takes IRIs, `|`, `^` or a bad `%` escape)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value and not _URI_CHARACTERS.match(value):
+            raise ValidationError("Enter a valid URI: percent-encode spaces, non-ASCII and other characters.")
+        return value
 
 
 def _counter(variant: Variant, field: str) -> int:
@@ -56,6 +82,7 @@ class ProductSerializer(serializers.ModelSerializer):
     on_hand = serializers.IntegerField(read_only=True)
     reserved = serializers.IntegerField(read_only=True)
     available = serializers.IntegerField(read_only=True)
+    image_url = URIField(max_length=1000, required=False, allow_blank=True)
     stock_on_hand = serializers.IntegerField(
         write_only=True,
         required=False,

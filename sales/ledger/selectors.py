@@ -5,11 +5,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum, TextField
+from django.db.models.functions import Cast, Coalesce
 
 from sales.ledger.models import Sale, SaleLine, SaleStatus
 from sales.reporting.models import SalesTally
+from salesledger import times
 from salesledger.errors import NotFound
 
 
@@ -97,3 +98,34 @@ def user_sales_totals(*, project, user, status: str | None = None, created_from=
         revenue=Coalesce(Sum("revenue", filter=counted & ~Q(status=SaleStatus.CANCELLED)), Decimal(0)),
     )
     return SalesTotals(count=sums["count"], revenue=sums["revenue"])
+
+
+@dataclass(frozen=True)
+class OutOfRangeTime:
+    project: str
+    sale_id: uuid.UUID
+    channel: str
+    external_id: str | None
+    field: str
+    stored: str  # as the database holds it: it may be a time Python cannot represent
+
+
+SALE_TIME_FIELDS = ("created_at", "confirmed_at", "cancelled_at")
+
+
+def sales_with_times_out_of_range() -> list[OutOfRangeTime]:
+    """Sales holding a time outside the business range (salesledger.times), compared and printed by
+    the database: rows stored before every input was checked, which reads show clamped."""
+    found = []
+    for name in SALE_TIME_FIELDS:
+        rows = (
+            Sale.objects.filter(Q(**{f"{name}__lt": times.EARLIEST}) | Q(**{f"{name}__gt": times.LATEST}))
+            .annotate(stored=Cast(name, TextField()))
+            .order_by("project__slug", "id")
+            .values_list("project__slug", "id", "channel", "external_id", "stored")
+        )
+        found += [
+            OutOfRangeTime(slug, pk, channel, external_id, name, stored)
+            for slug, pk, channel, external_id, stored in rows
+        ]
+    return found

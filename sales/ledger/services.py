@@ -148,6 +148,13 @@ def _build_lines(*, project, currency: str, lines: Sequence[LineInput], stocked:
             line_total = quantize(line.line_total, currency)
         else:
             line_total = quantize(quantity * unit_price - discount, currency)
+        if line_total < 0:
+            # A sale line sells: money back is a refund, recorded as a POS transaction (a negative amount).
+            raise InvalidLine(
+                f"Line {position + 1}: the line total ({line_total}) must not be negative: a discount cannot be "
+                "more than the line's amount. Record refunds as POS transactions.",
+                line=position,
+            )
         name = line.name or (f"{product.name} / {variant.name}" if variant else product.name if product else "")
         built.append(
             SaleLine(
@@ -199,10 +206,10 @@ def sale_create(
     shipping + tax, rounded to the currency.
 
     Raises ProductNotFound (404) for a product not in `project`; InvalidLine (400) for a variant of
-    another product, a product with variants sold without one, a fractional quantity of stocked
-    units or amounts too large to store; DuplicateSale (409) for an `external_id` the channel already
-    used in the project; InsufficientStock (409) when stock is short; UnknownCurrency for a bad
-    currency code. Whatever it raises, nothing is written.
+    another product, a product with variants sold without one, a negative line total (refunds are POS
+    transactions), a fractional quantity of stocked units or amounts too large to store; DuplicateSale
+    (409) for an `external_id` the channel already used in the project; InsufficientStock (409) when
+    stock is short; UnknownCurrency for a bad currency code. Whatever it raises, nothing is written.
     """
     currency = normalize_currency(currency or project.currency)
     now = timezone.now()

@@ -146,13 +146,23 @@ def _staff_dashboard(request):
 staff_dashboard = admin.site.admin_view(_staff_dashboard)
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A text cell that a spreadsheet would run as a formula, prefixed with ' to stay text; numbers,
+    times and ids (never str here) are written as they are."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def _csv_chunks(rows: Iterable[tuple]) -> Iterator[str]:
     """The header, then the rows EXPORT_CHUNK_ROWS at a time, as CSV text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow([_cell(value) for value in row])
         if count % EXPORT_CHUNK_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)

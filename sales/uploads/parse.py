@@ -6,6 +6,7 @@ returns. The document's money is in minor units (cents) of a currency, converted
 exponent by `salesledger.money`.
 """
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -19,7 +20,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from sales.ledger.models import SaleStatus
 from salesledger.errors import ServiceError
-from salesledger.money import UnknownCurrency, normalize_currency, to_decimal
+from salesledger.money import RATE_MAX, RATE_MIN, RATE_RANGE_MESSAGE, UnknownCurrency, normalize_currency, to_decimal
+from salesledger.times import OutOfRange, business_time
 
 # The document's seven states, plus "CANCELED": its own best-practice section spells it that way.
 STATE_STATUS = {
@@ -128,8 +130,8 @@ def _quantity(value) -> Decimal:
 
 def _rate(value) -> Decimal:
     rate = _number(value)
-    if rate <= 0:
-        raise _Bad("must be greater than 0.")
+    if not RATE_MIN <= rate <= RATE_MAX:
+        raise _Bad(RATE_RANGE_MESSAGE)
     return rate
 
 
@@ -151,26 +153,28 @@ def _strings(value) -> list[str]:
 
 
 def _company_value(value):
-    """A PREFIX__field value is kept as sent, in any JSON shape, but jsonb can't hold a NUL anywhere in it."""
-    if _holds_nul(value):
-        raise _Bad(_NUL_MESSAGE)
-    return value
-
-
-def _holds_nul(value) -> bool:
+    """A PREFIX__field value is kept as sent, in any JSON shape, as long as jsonb can hold it: no NUL,
+    no lone surrogate, no number past a double (1e400 reads as infinity) anywhere in it. The API's
+    parser refuses the last two already; the import command's files come here unchecked."""
     # A loop, not recursion: a value nested as deep as the JSON parser allows must not overflow the stack.
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str):
             if _NUL in item:
-                return True
+                raise _Bad(_NUL_MESSAGE)
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                raise _Bad("must not contain a lone UTF-16 surrogate.") from None
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise _Bad("must not contain a number out of a double's range (infinity, NaN).")
         elif isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
-    return False
+    return value
 
 
 def _state(value) -> str:
@@ -351,8 +355,17 @@ def _parse(rows, *, tzinfo, row_offset) -> tuple[dict[str, Transaction], list[di
         except _Bad as error:
             problems.add(index, "sale_external_id", str(error))
             continue
-        if "sale_date" in sale_values and timezone.is_naive(sale_values["sale_date"]):
-            sale_values["sale_date"] = timezone.make_aware(sale_values["sale_date"], tzinfo)
+        if "sale_date" in sale_values:
+            date = sale_values["sale_date"]
+            try:
+                # Checked in UTC, as stored: a zone-less late date west of UTC can leave the range there.
+                sale_values["sale_date"] = business_time(
+                    timezone.make_aware(date, tzinfo) if timezone.is_naive(date) else date
+                )
+            except OutOfRange as error:
+                del sale_values["sale_date"]
+                bad.add("sale_date")
+                problems.add(index, "sale_date", str(error))
         txn = transactions.get(sale_id)
         if txn is None:
             txn = transactions[sale_id] = Transaction(external_id=sale_id, first_row=index)

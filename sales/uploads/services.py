@@ -40,13 +40,17 @@ from sales.uploads.parse import (
     UploadInvalid,
     sale_rows_parse,
 )
-from salesledger.errors import Conflict
+from salesledger.errors import Busy, Conflict
 from salesledger.money import convert, from_minor, quantize
 from tracking.services import customer_identity, customers_get_or_create
 
 BATCH_SIZE = 1000
 # pg_advisory_xact_lock's first key: the namespace of custobar upload locks (any constant int4).
 _LOCK_NAMESPACE = 0x0C57
+
+
+class UploadRunning(Busy):
+    code = "upload_running"
 
 
 def sales_upload(*, project, rows: list, api_key=None, user=None, row_offset: int = 0) -> Upload:
@@ -61,18 +65,22 @@ def sales_upload(*, project, rows: list, api_key=None, user=None, row_offset: in
     The queries are batched: their number does not grow with the number of rows, only with batches.
 
     Raises UploadInvalid (every problem, with its row index and field) and writes nothing when any row
-    is invalid; Conflict when a concurrent request created one of the same products first (retry).
+    is invalid; UploadRunning (429) at once when another upload of the project is running (PostgreSQL);
+    Conflict when a concurrent request created one of the same products first (retry).
     """
     parsed = sale_rows_parse(project=project, rows=rows, row_offset=row_offset)
     return sales_upload_parsed(project=project, parsed=parsed, api_key=api_key, user=user)
 
 
-def sales_upload_parsed(*, project, parsed: ParsedRows, api_key=None, user=None) -> Upload:
-    """`sales_upload` of rows already parsed by `sale_rows_parse` for the same project; raises the same."""
+def sales_upload_parsed(*, project, parsed: ParsedRows, api_key=None, user=None, wait: bool = False) -> Upload:
+    """`sales_upload` of rows already parsed by `sale_rows_parse` for the same project; raises the same.
+
+    With `wait` (the import command), it waits for another upload of the project to finish instead
+    of raising UploadRunning."""
     problems = Problems(parsed.problems)
     try:
         with transaction.atomic():
-            _lock_uploads(project)
+            _lock_uploads(project, wait=wait)
             existing = _existing_sales(project, parsed.transactions)
             problems += _check(parsed.transactions, existing)
             if problems:
@@ -87,12 +95,19 @@ def sales_upload_parsed(*, project, parsed: ParsedRows, api_key=None, user=None)
         ) from error
 
 
-def _lock_uploads(project) -> None:
-    """Uploads of one project run one after the other (PostgreSQL), so two uploads of a new
-    transaction cannot both create it; SQLite serialises writers by itself."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+def _lock_uploads(project, *, wait: bool) -> None:
+    """Uploads of one project run one at a time (PostgreSQL), so two uploads of a new transaction
+    cannot both create it, and one project's uploads never hold more than one worker: another upload
+    is refused at once (or waits, with `wait`). SQLite serialises writers by itself."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if wait:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, project.pk % 2**31])
+            return
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, project.pk % 2**31])
+        if not cursor.fetchone()[0]:
+            raise UploadRunning("Another upload of this project is running; retry when it has finished.")
 
 
 def _existing_sales(project, transactions) -> dict[str, Sale]:
@@ -291,6 +306,9 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
         )
         if max(abs(values["subtotal"]), abs(values["total"])) >= MAX_AMOUNT:
             too_large.add(txn.first_row, "sale_total", f"The transaction's total exceeds {MAX_AMOUNT:,} {currency}.")
+        if abs(values["shipping"]) >= MAX_AMOUNT:
+            field_name = "sale_shipping" if "sale_shipping" in txn.fields else "sale_shipping_in_currency"
+            too_large.add(txn.field_rows[field_name], field_name, f"Exceeds {MAX_AMOUNT:,} {currency}.")
         if sale is None:
             new_sales.append({**new_sale, "id": sale_pk, "external_id": sale_id, **values})
             counts.transactions_created += 1
@@ -417,6 +435,8 @@ def _amounts(row: Row, *, currency, minor_unit, sale_currency, rate) -> tuple[De
     discount = row.discount * minor_unit
     if row.total is not None:
         total = row.total * minor_unit
+    elif abs(unit_price) >= MAX_AMOUNT:
+        total = unit_price  # refused by the caller as too large; no need to multiply it out
     else:
         total = quantize(unit_price * row.quantity - discount, currency)
     return unit_price, discount, total

@@ -51,6 +51,14 @@ def test_create_shows_secret_once(owner_client, project):
     assert "Shop webhook" in listing and secret not in listing and not SECRET.search(listing)
 
 
+def test_pages_showing_a_secret_are_never_stored(owner_client, project, issued_key):
+    created = owner_client.post("/projects/alpha/keys/create", {"name": "Shop webhook"})
+    rotated = owner_client.post(f"/projects/alpha/keys/{issued_key.api_key.pk}/rotate", {"grace": "none"})
+    for response in (created, rotated):
+        assert SECRET.search(response.content.decode())
+        assert set(response["Cache-Control"].split(", ")) >= {"no-store", "no-cache", "private"}
+
+
 def test_create_with_blank_name_is_refused(owner_client, project):
     response = owner_client.post("/projects/alpha/keys/create", {"name": ""})
     assert response.status_code == 400

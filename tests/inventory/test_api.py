@@ -54,6 +54,11 @@ def test_create_with_variants_and_their_own_stock(api):
         ({"name": "X", "price": 1, "stock_on_hand": 3, "variants": [{"name": "A"}]}, "stock_on_hand"),
         ({"name": "X", "price": 1, "variants": [{"name": "A", "stock_on_hand": -2}]}, "variants"),
         ({"name": "X", "price": 1, "image_url": "not a url"}, "image_url"),
+        # Django's URL check takes these; the schema's `format: uri` (RFC 3986) does not.
+        ({"name": "X", "price": 1, "image_url": "https://cdn.example.com/ü.jpg"}, "image_url"),
+        ({"name": "X", "price": 1, "image_url": "https://bücher.example/x.jpg"}, "image_url"),
+        ({"name": "X", "price": 1, "image_url": "https://cdn.example.com/a|b^c.jpg"}, "image_url"),
+        ({"name": "X", "price": 1, "image_url": "https://cdn.example.com/%zz.jpg"}, "image_url"),
         ({"name": "X", "price": 1, "stock_on_hand": 6469693229}, "stock_on_hand"),
     ],
 )

@@ -12,7 +12,8 @@ from pathlib import Path
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
-PORTS = (8108, 8109)
+# Engineers sharing a machine give each run its own ports: TEST_SERVER_PORTS=8300,8301.
+PORTS = tuple(int(port) for port in os.environ.get("TEST_SERVER_PORTS", "8108,8109").split(","))
 
 
 def _database_url() -> str:
@@ -21,19 +22,20 @@ def _database_url() -> str:
 
 
 @contextlib.contextmanager
-def gunicorns(ports=PORTS):
-    """One single-worker gunicorn per port, serving the test database; stopped on exit."""
+def gunicorns(ports=PORTS, *, workers: int = 1, env: dict | None = None):
+    """One gunicorn of `workers` workers per port, serving the test database; stopped on exit."""
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "LOG_LEVEL": "WARNING",
         "CONN_MAX_AGE": "0",
+        **(env or {}),
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     processes = [
         subprocess.Popen(
-            [str(gunicorn), "salesledger.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{port}"],
+            [str(gunicorn), "salesledger.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

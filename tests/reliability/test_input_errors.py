@@ -1,5 +1,7 @@
 """Hostile input in every dialect's shape: size, malformed JSON, wrong kind, content type, method, crash, ids."""
 
+import io
+
 import pytest
 from django.test import RequestFactory
 from rest_framework.exceptions import ErrorDetail
@@ -149,3 +151,93 @@ def test_a_value_the_database_cannot_store_is_400_in_the_dialects_shape(api, dia
         shape, 400, "A value in the request is out of the range that can be stored."
     )
     assert not IdempotencyKey.objects.exists()
+
+
+# Refused by the parser for every dialect, whatever field they are in (lone surrogates and numbers
+# that no column can hold); the test endpoint would otherwise write a key named `name`.
+UNREADABLE_BODIES = {
+    "lone surrogate": (
+        rb'{"name": "x\ud800y"}',
+        "JSON parse error - name: a string with a lone UTF-16 surrogate is not valid Unicode.",
+    ),
+    "lone low surrogate, nested": (
+        rb'{"name": "a", "extra": [{"deep": "\udc00"}]}',
+        "JSON parse error - extra.0.deep: a string with a lone UTF-16 surrogate is not valid Unicode.",
+    ),
+    "surrogate in a key": (
+        rb'{"name": "a", "x\udfff": 1}',
+        "JSON parse error - a key of the document: a string with a lone UTF-16 surrogate is not valid Unicode.",
+    ),
+    "number past a double": (b'{"name": "a", "pause": 1e400}', "JSON parse error - the number 1e400 is out of range."),
+    "negative number past a double": (
+        b'{"name": "a", "x": -2e308}',
+        "JSON parse error - the number -2e308 is out of range.",
+    ),
+    "NaN": (b'{"name": "a", "pause": NaN}', "JSON parse error - NaN is not a valid JSON number."),
+    "Infinity": (b'{"name": "a", "pause": -Infinity}', "JSON parse error - -Infinity is not a valid JSON number."),
+}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("case", UNREADABLE_BODIES)
+def test_strings_and_numbers_no_column_can_hold_are_400_in_the_dialects_shape(api, project, dialect, case):
+    path, shape = DIALECT_PATHS[dialect]
+    body, message = UNREADABLE_BODIES[case]
+    keys_before = project.api_keys.count()
+    response = api.post(path, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == expected_error(shape, 400, message)
+    assert project.api_keys.count() == keys_before
+
+
+def test_a_paired_surrogate_escape_is_the_character_it_encodes(api):
+    response = api.post("/api/v1/test-writes", data=rb'{"name": "emoji \ud83d\ude00"}', content_type="application/json")
+    assert response.status_code == 201
+    assert response.json()["name"] == "emoji \U0001f600"
+
+
+def chunked(body: bytes) -> dict:
+    """A request as gunicorn hands over a `Transfer-Encoding: chunked` body: no Content-Length."""
+    return {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(body)}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_chunked_body_is_read(api, project, dialect):
+    path, _ = DIALECT_PATHS[dialect]
+    response = api.post(path, content_type="application/json", **chunked(b'{"name": "chunked"}'))
+    assert response.status_code == 201
+    assert project.api_keys.filter(name="chunked").exists()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_chunked_body_over_the_limit_is_413_while_streaming(api, project, dialect):
+    path, shape = DIALECT_PATHS[dialect]
+    limit = 50 if dialect == "custobar" else 1
+    stream = io.BytesIO(b'{"name": "big", "p": "' + b"x" * (limit * MB) + b'"}')
+    response = api.post(path, content_type="application/json", **{**chunked(b""), "wsgi.input": stream})
+    assert response.status_code == 413
+    message = f"Request body too large: over {limit * MB} bytes, the limit is {limit} MB."
+    assert response.json() == expected_error(shape, 413, message)
+    # Refused once past the limit: the rest of the stream was never read.
+    assert stream.tell() == limit * MB + 1
+    assert not project.api_keys.filter(name="big").exists()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_host_not_served_is_400_in_the_dialects_shape(api, dialect):
+    path, shape = DIALECT_PATHS[dialect]
+    response = api.post(path, data={"name": "x"}, HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    body = response.json()
+    message = "Bad request: the Host header names no site this server serves."
+    assert error_message(body) == message
+    if dialect == "track":  # its doc_url cannot be built on a host that is refused
+        assert body["error"]["doc_url"] == "/docs/errors/bad_request"
+    else:
+        assert body == expected_error(shape, 400, message)
+
+
+def test_a_host_not_served_outside_the_api_keeps_djangos_page(client):
+    response = client.get("/accounts/login/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")

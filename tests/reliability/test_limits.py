@@ -57,11 +57,14 @@ def test_over_the_projects_limit_is_429_in_the_dialects_shape(project, issued_ke
     assert client.get(path)["X-RateLimit-Remaining"] == "2"
 
 
-def test_failed_authentication_is_limited_per_address(project, issued_key, monkeypatch, time_machine):
+def test_failed_authentication_is_limited_per_address_and_key_prefix(
+    project, issued_key, other_project, other_key, monkeypatch, time_machine
+):
     time_machine.move_to("2026-11-22 12:00:30", tick=False)
     monkeypatch.setattr(limits, "FAILED_AUTH_LIMIT", 3)
     guesser = KeyedClient(REMOTE_ADDR="203.0.113.9")
-    guesser.credentials(HTTP_AUTHORIZATION=BAD_KEY)
+    # Wrong secrets for project A's key prefix.
+    guesser.credentials(HTTP_AUTHORIZATION=f"Bearer sl_live_{issued_key.api_key.prefix}_" + "x" * 40)
     assert [guesser.get("/api/v1/project/").status_code for _ in range(3)] == [401, 401, 401]
 
     blocked = guesser.get("/api/v1/project/")
@@ -75,9 +78,28 @@ def test_failed_authentication_is_limited_per_address(project, issued_key, monke
     # Its own X-Forwarded-For does not make it another client; a real other address is not affected.
     assert lucky.get("/api/v1/project/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.0.0.1").status_code == 429
     assert lucky.get("/api/v1/project/", REMOTE_ADDR="198.51.100.7").status_code == 200
+    # Another project's key from the same address (a shared NAT) is not locked out by the guessing.
+    neighbour = keyed_client(other_project, other_key)
+    assert neighbour.get("/api/v1/project/", REMOTE_ADDR="203.0.113.9").status_code == 200
 
     time_machine.shift(30)
     assert lucky.get("/api/v1/project/", REMOTE_ADDR="203.0.113.9").status_code == 200
+
+
+def test_unknown_prefixes_have_a_larger_cap_per_address_and_lock_no_key_out(
+    project, issued_key, monkeypatch, time_machine
+):
+    time_machine.move_to("2026-11-22 12:00:30", tick=False)
+    monkeypatch.setattr(limits, "FAILED_AUTH_LIMIT", 1)
+    monkeypatch.setattr(limits, "FAILED_AUTH_UNKNOWN_PREFIX_LIMIT", 3)
+    guesser = KeyedClient(REMOTE_ADDR="203.0.113.9")
+    sent = [BAD_KEY, "Bearer sl_live_zzzzzzzz_" + "y" * 40, "Bearer not-a-key", "Bearer sl_live_abcdefgh_" + "z" * 40]
+    statuses = []
+    for header in sent:
+        guesser.credentials(HTTP_AUTHORIZATION=header)
+        statuses.append(guesser.get("/api/v1/project/").status_code)
+    assert statuses == [401, 401, 401, 429]
+    assert keyed_client(project, issued_key).get("/api/v1/project/", REMOTE_ADDR="203.0.113.9").status_code == 200
 
 
 def test_missing_credentials_are_not_counted_as_guesses(monkeypatch):

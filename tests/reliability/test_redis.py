@@ -59,7 +59,7 @@ def test_limits_count_in_redis_without_touching_the_database(api, project, redis
 
 
 def test_failed_authentication_counts_in_redis(redis_cache, monkeypatch):
-    monkeypatch.setattr(limits, "FAILED_AUTH_LIMIT", 2)
+    monkeypatch.setattr(limits, "FAILED_AUTH_UNKNOWN_PREFIX_LIMIT", 2)
     guesser = KeyedClient()
     guesser.credentials(HTTP_AUTHORIZATION="Bearer sl_live_abcdefgh_" + "x" * 40)
     assert [guesser.get("/api/v1/project/").status_code for _ in range(3)] == [401, 401, 429]

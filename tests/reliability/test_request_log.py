@@ -1,5 +1,6 @@
 """The request log: one row per API request, shown to staff and to the key's owner; never secrets."""
 
+import logging
 from datetime import timedelta
 from io import StringIO
 
@@ -41,7 +42,8 @@ def test_a_request_is_one_row_and_one_log_line(api, issued_key, project, caplog)
 
 def test_errors_keep_what_the_client_was_told_but_never_the_key_or_body(project, issued_key):
     guesser = KeyedClient()
-    guesser.credentials(HTTP_AUTHORIZATION=f"Bearer {issued_key.secret[:-1]}X")
+    wrong_last = "Y" if issued_key.secret.endswith("X") else "X"  # one wrong character, never the right one
+    guesser.credentials(HTTP_AUTHORIZATION=f"Bearer {issued_key.secret[:-1]}{wrong_last}")
     guesser.get("/api/v1/keys/")
     entry = RequestLog.objects.get()
     assert (entry.status_code, entry.api_key, entry.project) == (401, None, None)
@@ -144,3 +146,19 @@ def test_purge_idempotency_keys_drops_expired_records(project):
     call_command("purge_idempotency_keys", stdout=out)
     assert out.getvalue() == "Deleted 1 expired idempotency records.\n"
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]
+
+
+def test_control_characters_in_a_logged_field_cannot_forge_a_log_line(api):
+    # The formatter every handler uses, fed through the real logger: one record, one line.
+    stream = StringIO()
+    handler = logging.StreamHandler(stream)
+    [console] = [handler for handler in logging.getLogger().handlers if handler.name == "console"]
+    handler.setFormatter(console.formatter)
+    logger = logging.getLogger("apikeys.requests")
+    logger.addHandler(handler)
+    try:
+        api.get("/sells/detail/x%0d%0a2026-11-30 INFO apikeys.requests GET /admin/ 200%1b[31m%e2%80%a8")
+    finally:
+        logger.removeHandler(handler)
+    [line] = stream.getvalue().splitlines()
+    assert "GET /sells/detail/x\\r\\n2026-11-30 INFO apikeys.requests GET /admin/ 200\\x1b[31m\\u2028 404 " in line

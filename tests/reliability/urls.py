@@ -55,5 +55,7 @@ urlpatterns = [
     re_path(rf"^{path.strip('/')}/?$", WriteView.as_view(dialect=dialect), name=f"test-write-{name}")
     for name, (path, dialect) in DIALECT_PATHS.items()
 ]
+handler400 = "salesledger.views.refused"
+handler403 = "salesledger.views.forbidden"
 handler404 = "salesledger.views.not_found"
 handler500 = "salesledger.views.crashed"

@@ -48,6 +48,7 @@ def test_a_future_rate_does_not_apply_yet(tmp_path):
 def test_bad_lines_are_named_by_number_and_nothing_is_loaded(tmp_path):
     text = "\n".join([
         "EUR,0.92", "XYZ,1", "GBP,-1", "SEK,abc", "NOK,10,2026-13-01", "DKK", "CHF,0.00000000001", "JPY,150",
+        "ISK,1000000000", "HUF,0.00000001234",
     ])  # fmt: skip
     with pytest.raises(CommandError) as raised:
         load(tmp_path, text)
@@ -58,7 +59,9 @@ def test_bad_lines_are_named_by_number_and_nothing_is_loaded(tmp_path):
         "line 4: rate 'abc' is not a positive number",
         "line 5: date '2026-13-01' is not a YYYY-MM-DD date (month must be in 1..12)",
         "line 6: expected currency,rate[,date], got 1 columns",
-        "line 7: rate '0.00000000001' has more than 10 decimals or is too big",
+        "line 7: rate '0.00000000001' must be between 0.00000001 and 100000000.",
+        "line 9: rate '1000000000' must be between 0.00000001 and 100000000.",
+        "line 10: rate '0.00000001234' has more than 10 decimals or is too big",
     ]
     assert ExchangeRate.objects.count() == 0
 

@@ -153,7 +153,7 @@ class Command(BaseCommand):
             rows = batches(READERS[file_format](stream), size=options["batch_size"], skip=skip)
             for start, parsed in parsed_batches(rows, project=project):
                 try:
-                    upload = sales_upload_parsed(project=project, parsed=parsed)
+                    upload = sales_upload_parsed(project=project, parsed=parsed, wait=True)
                 except UploadInvalid as error:
                     raise CommandError(
                         self._stopped(error, start=start, count=parsed.count, options=options)

@@ -29,11 +29,12 @@ from sales.pos.services import (
     pos_transactions_create,
     pos_transactions_delete_period,
 )
+from salesledger import times
 from salesledger.errors import CONNECTEAM
 from salesledger.money import UnknownCurrency, normalize_currency, to_decimal
 
 INTEGER = re.compile(r"-?[0-9]+")
-MAX_UNIX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
+MAX_UNIX_SECONDS = int(times.LATEST.timestamp())  # 2200-12-31T23:59:59Z, the business range's end
 MAX_DATABASE_ID = 2**63 - 1
 MAX_AMOUNT = Decimal(10) ** 15  # below the ledger's 16 integer digits, whatever the rounding
 DEFAULT_PAGE = 100

@@ -89,6 +89,7 @@ class CustobarError(serializers.Serializer):
 
 class SalesUploadView(DialectView):
     dialect = CUSTOBAR
+    heavy = True  # at most HEAVY_REQUESTS uploads at once per machine, one per project
 
     @extend_schema(
         operation_id="custobar_sales_upload",
@@ -98,7 +99,9 @@ class SalesUploadView(DialectView):
             "Rows with the same `sale_external_id` form one transaction; `sale_*` fields may come on any of "
             "its rows. A row with an `external_id` updates that row; a transaction sent again without row ids "
             "has its rows replaced; the same upload twice changes nothing. All or nothing: any invalid row "
-            "rejects the upload with 400 and every problem by row index and field. Bodies up to 50 MB."
+            "rejects the upload with 400 and every problem by row index and field. Bodies up to 50 MB. "
+            "One upload per project at a time, and a few per server: another answers 429 at once, with "
+            "`Retry-After`."
         ),
         request=UploadRequest,
         responses={
@@ -107,6 +110,7 @@ class SalesUploadView(DialectView):
             401: CustobarError,
             409: CustobarError,
             413: CustobarError,
+            429: CustobarError,
         },
         examples=[
             OpenApiExample(

@@ -105,6 +105,12 @@ def test_create_confirm_cancel(api, project, make_product, owner):
         ({"lines": [{"product": "PRODUCT", "quantity": 1}], "status": "cancelled"}, 400),
         ({"lines": [{"product": "PRODUCT", "quantity": 1}], "customer": str(uuid.uuid4())}, 400),
         ({"lines": [{"product": "PRODUCT", "quantity": 99}]}, 409),
+        # A discount past the line's amount: refunds are POS transactions, never a negative sale line.
+        (
+            {"lines": [{"product": "PRODUCT", "quantity": 1, "unit_price": 3, "discount": 5}], "status": "confirmed"},
+            400,
+        ),
+        ({"lines": [{"name": "Gift wrap", "quantity": 2, "unit_price": 1, "discount": "2.01"}]}, 400),
     ],
 )
 def test_create_refuses_bad_input_and_writes_nothing(api, make_product, body, status):
@@ -148,3 +154,18 @@ def test_list_queries_do_not_grow_with_the_page(api, project, make_product):
             lines=[LineInput(product=laptop.id, quantity=Decimal(1)) for _ in range(3)],
         )  # fmt: skip
     assert queries() == few
+
+
+def test_a_negative_line_total_is_refused_naming_the_line(api, make_product):
+    laptop = make_product("Laptop", stock=9)
+    lines = [
+        {"product": str(laptop.id), "quantity": 1},
+        {"product": str(laptop.id), "quantity": 1, "unit_price": 3, "discount": 5},
+    ]
+    response = api.post(PATH, {"lines": lines, "status": "confirmed"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "Line 2: the line total (-2.00) must not be negative: a discount cannot be more than the line's amount. "
+        "Record refunds as POS transactions."
+    )
+    assert ledger_size() == (0, 0)

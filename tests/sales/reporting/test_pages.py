@@ -157,3 +157,19 @@ def test_the_admin_dashboard_is_for_staff_only(client, owner, project):
     client.force_login(owner)
     assert client.get("/admin/").status_code == 302
     assert client.get("/admin/sales-export.csv").status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/projects/alpha/sales.csv", "/admin/sales-export.csv?project=alpha"])  # owner, staff
+def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(client, owner, staff, project, now, path):
+    client.force_login(staff if path.startswith("/admin/") else owner)
+    cells = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "plain"]
+    for position, cell in enumerate(cells):
+        SaleFactory(project=project, external_id=cell, category=cell, total=Decimal("-2.50"),
+                    created_at=now - datetime.timedelta(minutes=position))  # fmt: skip
+    response = client.get(path.split("?")[0], {"period": "all", **({"project": "alpha"} if "?" in path else {})})
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
+    expected = ["'" + cell for cell in cells[:-1]] + ["plain"]
+    assert [row["external_id"] for row in rows] == expected
+    assert [row["category"] for row in rows] == expected
+    assert {row["total"] for row in rows} == {"-2.5000"}  # numbers are numbers, even negative ones

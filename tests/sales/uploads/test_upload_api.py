@@ -247,4 +247,3 @@ def test_the_schema_documents_exactly_the_fields_the_parser_reads():
     from sales.uploads.parse import ROW_FIELDS, SALE_FIELDS
 
     assert set(SaleRowSerializer().fields) == {"sale_external_id", *SALE_FIELDS, *ROW_FIELDS}
-

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from inventory.models import Product, Stock, StockMovement
 from sales.ledger.models import Sale, SaleLine
 from sales.ledger.selectors import sales_totals
-from sales.uploads.parse import UploadInvalid
-from sales.uploads.services import sales_upload
+from sales.uploads.parse import UploadInvalid, sale_rows_parse
+from sales.uploads.services import UploadRunning, sales_upload, sales_upload_parsed
 from tests.concurrency import race
 from tests.factories import ProductFactory, ProjectFactory
 from tests.sales.uploads.helpers import SECOND_EXAMPLE, custobar_sale, lines_of
@@ -435,6 +435,7 @@ def test_a_known_transaction_may_omit_date_and_customer(project):
 
 # Bad input ------------------------------------------------------------------------------------
 
+RANGE = "must be between 1970-01-01T00:00:00Z and 2200-12-31T23:59:59Z once converted to UTC."
 WRONG_TYPES = [
     ("sale_external_id", {"id": 1}, "must be a string."),
     ("sale_external_id", "x" * 201, "must be at most 200 characters."),
@@ -446,7 +447,14 @@ WRONG_TYPES = [
     ("sale_email", "nobody", "must be an email address."),
     ("sale_currency", "EURO", "'EURO' is not an ISO 4217 currency code."),
     ("sale_currency", 978, "must be an ISO 4217 currency code, e.g. 'EUR'."),
-    ("sale_exchange_rate", 0, "must be greater than 0."),
+    ("sale_exchange_rate", 0, "must be between 0.00000001 and 100000000."),
+    ("sale_exchange_rate", 1e-30, "must be between 0.00000001 and 100000000."),
+    ("sale_exchange_rate", 5e-324, "must be between 0.00000001 and 100000000."),
+    ("sale_exchange_rate", 1e9, "must be between 0.00000001 and 100000000."),
+    ("sale_date", "9999-12-31T23:00:00-05:00", RANGE),
+    ("sale_date", "0001-01-01T00:00:00+14:00", RANGE),
+    ("sale_date", "1969-12-31T23:59:59Z", RANGE),
+    ("sale_date", "2201-01-01", RANGE),
     ("sale_exchange_rate", "fast", "must be a number."),
     ("sale_exchange_rate", "NaN", "must be a finite number."),
     ("sale_discount", 1.5, "must be a whole number of minor units (cents): 5.00 EUR is 500."),
@@ -482,7 +490,19 @@ WRONG_TYPES = [
     ("ACME__sales_person", "Ann\x00", "must not contain NUL (U+0000) characters."),
     ("ACME__notes", {"k\x00": 1}, "must not contain NUL (U+0000) characters."),
     ("ACME__notes", {"k": [1, {"x": "\x00"}]}, "must not contain NUL (U+0000) characters."),
+    # What the import command's JSON files can hold (the API's parser refuses them before).
+    ("ACME__score", float("inf"), "must not contain a number out of a double's range (infinity, NaN)."),
+    ("ACME__notes", {"k": [float("nan")]}, "must not contain a number out of a double's range (infinity, NaN)."),
+    ("ACME__notes", {"k": "x\ud800"}, "must not contain a lone UTF-16 surrogate."),
 ]
+
+
+def test_a_zone_less_date_that_leaves_the_range_in_utc_is_refused(project):
+    project.time_zone = "America/New_York"
+    project.save()
+    found = problems(project, [row("OK"), row(sale_date="2200-12-31T22:00:00")])
+    assert found == [(1, "sale_date", RANGE)]
+    assert not Sale.objects.exists()
 
 
 @pytest.mark.parametrize(("name", "value", "message"), WRONG_TYPES)
@@ -585,12 +605,31 @@ def test_updating_1000_rows_is_a_bounded_number_of_queries(project):
 def test_concurrent_uploads_of_the_same_new_transaction_make_one_sale(project):
     rows = [row(external_id=str(index), product_id=f"NEW-{index}") for index in range(3)]
 
-    results = race(4, lambda index: sales_upload(project=project, rows=rows))
+    # The import command's way: each upload waits for the one running.
+    def upload_waiting(index):
+        return sales_upload_parsed(project=project, parsed=sale_rows_parse(project=project, rows=rows), wait=True)
 
-    assert all(not isinstance(result, Exception) for result in results), results
-    assert sorted(result.transactions_created for result in results) == [0, 0, 0, 1]
+    waiting = race(4, upload_waiting)
+
+    assert all(not isinstance(result, Exception) for result in waiting), waiting
+    assert sorted(result.transactions_created for result in waiting) == [0, 0, 0, 1]
     assert Sale.objects.count() == 1 and SaleLine.objects.count() == 3
     assert Product.objects.count() == 3 and Customer.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_uploads_of_one_project_run_one_at_a_time_and_the_others_are_told_at_once(project):
+    rows = [row(external_id=str(index), product_id=f"NEW-{index}") for index in range(3)]
+
+    # The API's way: an upload that finds another running is refused at once, never queued.
+    results = race(4, lambda index: sales_upload(project=project, rows=rows))
+
+    done = [result for result in results if not isinstance(result, Exception)]
+    refused = [result for result in results if isinstance(result, Exception)]
+    assert all(isinstance(error, UploadRunning) for error in refused), refused
+    assert done and sum(result.transactions_created for result in done) == 1
+    assert Sale.objects.count() == 1 and SaleLine.objects.count() == 3
 
 
 @pytest.mark.parametrize(
@@ -617,3 +656,24 @@ def test_amounts_too_large_for_the_ledger_are_problems_and_nothing_is_written(pr
 
 def test_no_rows_is_a_problem(project):
     assert problems(project, []) == [(None, "sales", "must contain at least one sale row.")]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        # The smallest rate accepted makes a large price in the sale currency too large for the ledger.
+        (
+            {"unit_price": None, "unit_price_in_currency": 10**14},
+            (0, "total", "The row's amounts exceed 1,000,000,000,000,000 USD."),
+        ),
+        (
+            {"sale_shipping_in_currency": 10**14},
+            (0, "sale_shipping_in_currency", "Exceeds 1,000,000,000,000,000 USD."),
+        ),
+    ],
+    ids=["unit price", "shipping"],
+)
+def test_an_amount_converted_past_the_ledgers_columns_is_refused_by_field(project, fields, expected):
+    sent = row(sale_currency="EUR", sale_exchange_rate=0.00000001, **fields)
+    assert problems(project, [{name: value for name, value in sent.items() if value is not None}]) == [expected]
+    assert not Sale.objects.exists()
