@@ -70,6 +70,10 @@ class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "apikeys.authentication.APIKeyAuthentication"
     name = ["BearerKey", "HeaderKey", "BasicKey"]
 
+    def get_security_requirement(self, auto_schema):
+        # Three alternatives (any one authenticates), not one requirement naming all three.
+        return [{name: []} for name in self.name]
+
     def get_security_definition(self, auto_schema):
         return [
             {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer sl_live_...`"},

@@ -7,7 +7,11 @@ from apikeys.services import GRACE_CHOICES
 
 class KeyCreateForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="Which integration uses it, e.g. 'Shop webhook'.")
-    expires_at = forms.DateTimeField(required=False, help_text="Optional, e.g. 2027-01-31 23:59.")
+    expires_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Optional: the key stops working at this time, in the project's time zone.",
+    )
 
 
 class KeyRotateForm(forms.Form):

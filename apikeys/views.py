@@ -4,6 +4,7 @@ endpoints (create, rotate the secret, enable, disable, test, resend)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
@@ -26,6 +27,17 @@ def project_list(request):
     return render(request, "apikeys/project_list.html", {"projects": projects_owned_by(request.user)})
 
 
+# The secret of a key just issued waits in the (server-side) session for the one page that shows it:
+# the POST redirects (Post/Redirect/Get), so a reload never posts again and never shows the secret twice.
+ISSUED_SESSION_KEY = "apikeys.issued"
+
+
+def _show_once(request, issued) -> None:
+    request.session[ISSUED_SESSION_KEY] = {
+        "key_id": str(issued.api_key.pk), "name": issued.api_key.name, "secret": issued.secret,
+    }  # fmt: skip
+
+
 def _render_keys(request, project, *, issued=None, create_form=None, status=200):
     context = {
         "project": project,
@@ -43,21 +55,27 @@ def _render_keys(request, project, *, issued=None, create_form=None, status=200)
 
 @login_required
 def key_list(request, slug):
-    return _render_keys(request, _owned_project(request.user, slug))
+    project = _owned_project(request.user, slug)
+    issued = request.session.pop(ISSUED_SESSION_KEY, None)
+    if issued is not None and not project.api_keys.filter(pk=issued["key_id"]).exists():
+        issued = None
+    return _render_keys(request, project, issued=issued)
 
 
 @login_required
 @require_POST
 def key_create(request, slug):
     project = _owned_project(request.user, slug)
-    form = KeyCreateForm(request.POST)
-    if not form.is_valid():
-        return _render_keys(request, project, create_form=form, status=400)
+    # The expiry is entered in the project's time zone, as the page says.
+    with timezone.override(project.tzinfo):
+        form = KeyCreateForm(request.POST)
+        if not form.is_valid():
+            return _render_keys(request, project, create_form=form, status=400)
     issued = api_key_create(
         project=project, name=form.cleaned_data["name"], user=request.user, expires_at=form.cleaned_data["expires_at"]
     )
-    # Rendered, not redirected: the secret must never be stored to survive a redirect.
-    return _render_keys(request, project, issued=issued)
+    _show_once(request, issued)
+    return redirect("key-list", slug=slug)
 
 
 @login_required
@@ -74,7 +92,8 @@ def key_rotate(request, slug, key_id):
     except ValueError as error:
         messages.error(request, str(error))
         return redirect("key-list", slug=slug)
-    return _render_keys(request, project, issued=issued)
+    _show_once(request, issued)
+    return redirect("key-list", slug=slug)
 
 
 @login_required

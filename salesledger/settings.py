@@ -94,13 +94,19 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.config(
+            default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+            conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a database URL ({str(error).split('.')[0]}): set it like "
+        "postgres://user@host:5432/dbname, or unset it to use SQLite in db.sqlite3."
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -224,18 +230,68 @@ SPECTACULAR_SETTINGS = {
         "One ledger of sales for many projects. Five sales dialects (costtrack, sells, track, "
         "custobar, connecteam) at their documented paths, plus the native REST API under /api/v1/. "
         "Authenticate with a project API key as `Authorization: Bearer KEY`, `X-API-KEY: KEY` "
-        "or HTTP Basic (the key as user name or password)."
+        "or HTTP Basic (the key as user name or password): any one of the three."
     ),
+    # One description per dialect (docs/dialects.md says more).
+    "TAGS": [
+        {
+            "name": "costtrack",
+            "description": "CostTrack Pro's integration API: `POST /api/sales/create` records one "
+            'confirmed sale of one product (by UUID). Errors: `{"success": false, "error": "..."}`.',
+        },
+        {
+            "name": "sells",
+            "description": "The sells API: sales of several products by the key's acting user, created "
+            "pending (stock reserved), then confirmed or cancelled; `GET /sells` lists them with totals. Errors: "
+            '`{"message": "..."}`.',
+        },
+        {
+            "name": "track",
+            "description": "Dub's conversion tracking API (`/track/sale`, `/track/lead`; Dub's official "
+            "SDKs work unchanged): attribution of leads and sales to clicks, sales in any ISO 4217 currency converted "
+            'to US cents (or recorded pending until a rate exists). Errors: `{"error": {"code", "message", '
+            '"doc_url"}}`.',
+        },
+        {
+            "name": "custobar",
+            "description": 'Custobar\'s sales data upload: `{"sales": [row, ...]}` with the key as '
+            "HTTP Basic user name; rows with one `sale_external_id` form one transaction; all or nothing, re-uploads "
+            "update.",
+        },
+        {
+            "name": "connecteam",
+            "description": "Connecteam's Sales API (transactions of POS locations, key as "
+            '`X-API-KEY`): create 1-100 at once, delete by period or one by one; FastAPI-style `{"detail": ...}` '
+            "errors.",
+        },
+        {
+            "name": "native",
+            "description": "SalesLedger's own REST API under `/api/v1/`: products and stock, sales, "
+            "locations, customers and conversions, the key's project and keys.",
+        },
+    ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",
+                "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"},
+                "code": {"fontFamily": "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace"},
+            }
+        }
+    },
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
     # Several components have a `status` with different choices; name each set.
     "ENUM_NAME_OVERRIDES": {"SaleStatusEnum": "sales.ledger.models.SaleStatus"},
 }
+
+# `seed_demo` keeps the demo key's secret here so that every run prints the same working key.
+DEMO_KEY_FILE = os.environ.get("DEMO_KEY_FILE", str(BASE_DIR / ".demo-api-key"))
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -89,6 +89,12 @@ class ExchangeRateForm(forms.ModelForm):
         model = ExchangeRate
         fields = ["currency", "rate", "effective_date"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Stored with 10 decimals; edited without the trailing zeros.
+            self.initial["rate"] = self.instance.rate.normalize()
+
     def clean_currency(self):
         try:
             return normalize_currency(self.cleaned_data["currency"])
@@ -99,10 +105,14 @@ class ExchangeRateForm(forms.ModelForm):
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(admin.ModelAdmin):
     form = ExchangeRateForm
-    list_display = ["currency", "rate", "effective_date"]
+    list_display = ["currency", "rate_shown", "effective_date"]
     list_filter = ["currency"]
     search_fields = ["currency"]
     date_hierarchy = "effective_date"
+
+    @admin.display(description="Units per 1 USD", ordering="rate")
+    def rate_shown(self, rate):
+        return f"{rate.rate:.6f}".rstrip("0").rstrip(".")
 
     def save_model(self, request, obj, form, change):
         exchange_rate_save(rate=obj)

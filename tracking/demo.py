@@ -1,11 +1,8 @@
-"""Demo conversions for `seed_demo`: exchange rates, a few customers, their leads and sales; never duplicated."""
+"""Demo conversions for `seed_demo`: a few customers, their leads and sales (converted at the shipped
+reference rates); never duplicated."""
 
-from datetime import date
-from decimal import Decimal
+from tracking.services import lead_event_track, sale_event_track
 
-from tracking.services import exchange_rates_load, lead_event_track, sale_event_track
-
-DEMO_RATES = [("EUR", Decimal("0.92")), ("GBP", Decimal("0.79")), ("SEK", Decimal("10.45")), ("JPY", Decimal("151.37"))]
 # external id -> (name, email, click id, lead event names, sales as (minor units, currency, processor, invoice id)).
 DEMO_CUSTOMERS = {
     "demo-ann": ("Ann Andersson", "ann@example.com", "demo_click_1", ["Sign up"],
@@ -17,8 +14,7 @@ DEMO_CUSTOMERS = {
 
 
 def seed(*, project, user=None, api_key=None, stdout=None) -> None:
-    """Load the demo rates (a re-run replaces them) and create the demo customers the project lacks."""
-    exchange_rates_load(rows=[(code, rate, date(2026, 1, 1)) for code, rate in DEMO_RATES])
+    """Create the demo customers the project lacks."""
     existing = set(project.customers.filter(external_id__in=DEMO_CUSTOMERS).values_list("external_id", flat=True))
     for external_id, (name, email, click_id, leads, sales) in DEMO_CUSTOMERS.items():
         if external_id in existing:

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from apikeys.models import Project
-from salesledger.money import RATE_MAX, RATE_MIN
+from salesledger.money import RATE_MAX, RATE_MIN, RATE_RANGE_MESSAGE
 
 _PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -101,7 +101,11 @@ class PaymentProcessor(models.TextChoices):
 
 
 class SaleEvent(models.Model):
-    """A customer paid: the amount in USD cents after conversion, and the amount as it was sent."""
+    """A customer paid: the amount as it was sent, and in USD cents once converted.
+
+    A sale in a currency with no exchange rate yet is recorded with `amount` NULL (conversion pending)
+    and converted when a rate for its currency is loaded.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="sale_events")
@@ -110,9 +114,16 @@ class SaleEvent(models.Model):
         LeadEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="sale_events"
     )
     event_name = models.CharField(max_length=255)
-    amount = models.BigIntegerField(help_text="USD cents, after conversion.")
+    amount = models.BigIntegerField(
+        null=True, blank=True, help_text="USD cents; empty while the conversion is pending."
+    )
     original_amount = models.BigIntegerField(help_text="Minor units of the original currency, as sent.")
     original_currency = models.CharField(max_length=3, help_text="ISO 4217, lower case.")
+    exchange_rate = models.DecimalField(
+        max_digits=20, decimal_places=10, null=True, blank=True,
+        help_text="Units of the original currency per 1 USD used for `amount` (1 for USD).",
+    )  # fmt: skip
+    exchange_rate_date = models.DateField(null=True, blank=True, help_text="The effective date of that rate.")
     payment_processor = models.CharField(max_length=20, choices=PaymentProcessor.choices)
     # The idempotency key of the track dialect: the unique constraint decides which request records the sale.
     invoice_id = models.CharField(max_length=255, null=True, blank=True)
@@ -134,14 +145,28 @@ class SaleEvent(models.Model):
                 condition=models.Q(payment_processor__in=PaymentProcessor.values), name="sale_event_processor_known"
             ),
             models.CheckConstraint(condition=~models.Q(event_name=""), name="sale_event_name_not_blank"),
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=False) | models.Q(exchange_rate__isnull=True),
+                name="sale_event_pending_has_no_rate",
+            ),
         ]
         indexes = [
+            # The pending conversions a newly loaded rate settles.
+            models.Index(
+                fields=["original_currency"], condition=models.Q(amount__isnull=True), name="sale_event_pending"
+            ),
             models.Index(fields=["customer", "-created_at"], name="sale_customer_created"),
             models.Index(fields=["project", "-created_at"], name="sale_project_created"),
         ]
 
     def __str__(self):
+        if self.conversion_pending:
+            return f"{self.event_name}: {self.original_amount} {self.original_currency} (conversion pending)"
         return f"{self.event_name}: {self.amount} USD cents"
+
+    @property
+    def conversion_pending(self) -> bool:
+        return self.amount is None
 
 
 class ExchangeRate(models.Model):
@@ -155,13 +180,21 @@ class ExchangeRate(models.Model):
         ordering = ["currency", "-effective_date"]
         constraints = [
             # Also the index that finds a currency's latest rate (scanned backwards).
-            models.UniqueConstraint(fields=["currency", "effective_date"], name="exchange_rate_currency_date_unique"),
+            models.UniqueConstraint(
+                fields=["currency", "effective_date"],
+                name="exchange_rate_currency_date_unique",
+                violation_error_message="There is already a rate for this currency on this date: edit that one.",
+            ),
             # The range every rate is accepted in (salesledger.money): converted amounts stay storable.
             models.CheckConstraint(
-                condition=models.Q(rate__gte=RATE_MIN, rate__lte=RATE_MAX), name="exchange_rate_sane_range"
+                condition=models.Q(rate__gte=RATE_MIN, rate__lte=RATE_MAX),
+                name="exchange_rate_sane_range",
+                violation_error_message=f"The rate {RATE_RANGE_MESSAGE}",
             ),
             models.CheckConstraint(
-                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="exchange_rate_currency_iso"
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"),
+                name="exchange_rate_currency_iso",
+                violation_error_message="The currency must be a three-letter ISO 4217 code.",
             ),
         ]
 

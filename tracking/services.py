@@ -23,18 +23,15 @@ from salesledger.money import (
     normalize_currency,
     to_minor,
 )
+from tracking import ecb
 from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent
 from tracking.names import random_customer_name
+from tracking.selectors import exchange_rate_table
 
 # The keys a customer identity may be matched by, in order of preference.
 IDENTITY_KEYS = ("external_id", "phone", "email")
 LEAD_DUPLICATE_WINDOW = timedelta(days=7)
 DEFAULT_DIRECT_LEAD_NAME = "Sign up"
-
-
-class MissingExchangeRate(ServiceError):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    code = "missing_exchange_rate"
 
 
 class InvalidExchangeRates(ServiceError):
@@ -135,62 +132,139 @@ def customer_update(*, customer: Customer, **changes) -> Customer:
     return customer
 
 
-def exchange_rate_save(*, rate: ExchangeRate) -> ExchangeRate:
-    """Store one exchange rate, its currency upper-cased. Raises UnknownCurrency and django's ValidationError."""
-    rate.currency = normalize_currency(rate.currency)
-    rate.full_clean()
-    with transaction.atomic():
-        rate.save()
-    return rate
+def exchange_rate_on(*, currency: str, day: date) -> tuple[Decimal, date | None] | None:
+    """(units of `currency` per 1 USD, its effective date) in effect on `day`: the latest rate dated
+    on or before it; (1, None) for USD; None when the currency has no rate that old.
 
-
-def exchange_rate_latest(*, currency: str) -> Decimal:
-    """Units of `currency` per 1 USD by the latest rate in effect today (1 for USD).
-
-    Raises UnknownCurrency for a code that is not ISO 4217, MissingExchangeRate when no rate is loaded.
+    Raises UnknownCurrency for a code that is not ISO 4217.
     """
     code = normalize_currency(currency)
     if code == "USD":
-        return Decimal(1)
-    rate = (
-        ExchangeRate.objects.filter(currency=code, effective_date__lte=timezone.localdate())
+        return Decimal(1), None
+    return (
+        ExchangeRate.objects.filter(currency=code, effective_date__lte=day)
         .order_by("-effective_date")
-        .values_list("rate", flat=True)
+        .values_list("rate", "effective_date")
         .first()
     )
-    if rate is None:
-        raise MissingExchangeRate(
-            f"currency: no exchange rate for {code}; load one with `manage.py load_exchange_rates`.", currency=code
-        )
-    return rate
 
 
-def usd_cents(*, amount: int, currency: str) -> int:
-    """`amount` minor units of `currency` in US cents: amount / rate, rounded half-up once.
+@dataclass(frozen=True)
+class Conversion:
+    """An amount in US cents and the rate it was converted at; all None while the conversion is pending."""
 
-    Raises UnknownCurrency and MissingExchangeRate like `exchange_rate_latest`.
+    amount: int | None
+    rate: Decimal | None = None
+    rate_date: date | None = None
+
+
+def usd_conversion(*, amount: int, currency: str, day: date) -> Conversion:
+    """`amount` minor units of `currency` in US cents at the rate in effect on `day`: amount / rate,
+    rounded half-up once. Pending (all None) when the currency has no rate yet.
+
+    Raises UnknownCurrency for a code that is not ISO 4217.
     """
-    code = normalize_currency(currency)
-    if code == "USD":
-        return amount
-    usd = convert(from_minor(amount, code), rate=exchange_rate_latest(currency=code), to_currency="USD")
-    return to_minor(usd, "USD")
+    found = exchange_rate_on(currency=currency, day=day)
+    if found is None:
+        return Conversion(amount=None)
+    rate, rate_date = found
+    return Conversion(amount=_usd_cents(amount, normalize_currency(currency), rate), rate=rate, rate_date=rate_date)
 
 
-def exchange_rates_load(*, rows: list[tuple[str, Decimal, date]]) -> int:
+def _usd_cents(amount: int, code: str, rate: Decimal) -> int:
+    return to_minor(convert(from_minor(amount, code), rate=rate, to_currency="USD"), "USD")
+
+
+@dataclass(frozen=True)
+class RatesLoaded:
+    rates: int
+    converted: int
+
+
+def exchange_rates_load(*, rows: list[tuple[str, Decimal, date]]) -> RatesLoaded:
     """Store (currency, rate, effective date) rows; a row for an existing currency and date replaces its rate.
+    Then the pending sale events of those currencies are converted (`sale_events_convert_pending`).
 
-    One transaction, one batched upsert. Returns the number of rows. Raises UnknownCurrency for a bad code.
+    One transaction, one batched upsert. Raises UnknownCurrency for a bad code.
     """
     rates = {(normalize_currency(code), day): rate for code, rate, day in rows}
     with transaction.atomic():
         ExchangeRate.objects.bulk_create(
             [ExchangeRate(currency=code, rate=rate, effective_date=day) for (code, day), rate in rates.items()],
+            batch_size=2000,
             update_conflicts=True,
             unique_fields=["currency", "effective_date"],
             update_fields=["rate"],
         )
-    return len(rates)
+        converted = sale_events_convert_pending(currencies={code for code, _ in rates})
+    return RatesLoaded(rates=len(rates), converted=converted)
+
+
+def exchange_rate_save(*, rate: ExchangeRate) -> ExchangeRate:
+    """Store one exchange rate, its currency upper-cased, and convert the pending sale events of its currency.
+
+    Raises UnknownCurrency and django's ValidationError (in words, for the constraints too).
+    """
+    rate.currency = normalize_currency(rate.currency)
+    rate.full_clean()
+    with transaction.atomic():
+        rate.save()
+        sale_events_convert_pending(currencies={rate.currency})
+    return rate
+
+
+def sale_events_convert_pending(*, currencies: set[str]) -> int:
+    """Convert the pending sale events in `currencies` (ISO codes) that now have a rate, and return how many.
+
+    Each is converted at the rate in effect on its (UTC) date, or at its currency's first rate when it is
+    older than every rate; a rate dated in the future does not apply yet. The events are locked, so a
+    concurrent load converts each once. One query for the events, one for the rates, batched updates.
+    """
+    codes = {normalize_currency(code) for code in currencies}
+    with transaction.atomic():
+        pending = list(
+            SaleEvent.objects.select_for_update()
+            .filter(amount__isnull=True, original_currency__in=[code.lower() for code in codes])
+            .only("id", "original_amount", "original_currency", "created_at")
+        )
+        if not pending:
+            return 0
+        table = exchange_rate_table(
+            currencies={event.original_currency for event in pending}, until=timezone.localdate()
+        )
+        converted = []
+        for event in pending:
+            used = table.rate_on(event.original_currency, event.created_at.date())
+            if used is None:
+                continue
+            event.exchange_rate, event.exchange_rate_date = used.rate, used.effective_date
+            event.amount = _usd_cents(event.original_amount, used.currency, used.rate)
+            converted.append(event)
+        SaleEvent.objects.bulk_update(converted, ["amount", "exchange_rate", "exchange_rate_date"], batch_size=500)
+    return len(converted)
+
+
+def exchange_rates_parse(*, data: bytes, today: date) -> list[tuple[str, Decimal, date]]:
+    """Rows of a file of rates: the ECB's reference rates (eurofxref-daily.xml, eurofxref-hist.xml, the
+    history CSV or its zip), converted to units per 1 USD, or our `currency,rate[,date]` CSV.
+
+    Raises InvalidExchangeRates (every bad line of a CSV by its number), so a file loads whole or not at all.
+    """
+    if ecb.looks_like_ecb(data):
+        try:
+            rows = ecb.per_usd_rows(ecb.parse(data))
+        except ecb.InvalidReferenceRates as error:
+            raise InvalidExchangeRates(str(error), errors=[str(error)]) from error
+        errors = [f"{code} of {day}: rate {rate} per USD {RATE_RANGE_MESSAGE}" for code, rate, day in rows
+                  if not RATE_MIN <= rate <= RATE_MAX]  # fmt: skip
+        if errors:
+            raise InvalidExchangeRates("; ".join(errors), errors=errors)
+        return rows
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidExchangeRates("not UTF-8 text", errors=["not UTF-8 text"]) from error
+    return exchange_rates_from_csv(lines=text.splitlines(), today=today)
 
 
 def exchange_rates_from_csv(*, lines: Iterable[str], today: date) -> list[tuple[str, Decimal, date]]:
@@ -323,7 +397,9 @@ def sale_event_track(
     customer_avatar: str | None = None,
     actor_key=None,
 ) -> SaleEvent | None:
-    """Record a sale of `amount` minor units of `currency`, converted to US cents, for the customer.
+    """Record a sale of `amount` minor units of `currency` for the customer, converted to US cents at
+    today's rate, or with its conversion pending when the currency has no rate yet (converted when one
+    is loaded).
 
     Writes a `conversion.created` event (and `lead.created` for a lead recorded with it).
 
@@ -333,11 +409,11 @@ def sale_event_track(
     sale links to the customer's latest lead. `invoice_id` is an idempotency key: when a sale with it
     exists, that sale is returned and nothing is recorded, also when requests race (the unique
     constraint decides, and the loser's whole transaction is rolled back).
-    Raises UnknownCurrency, MissingExchangeRate, and NotFound for an unknown `lead_event_name`.
+    Raises UnknownCurrency, and NotFound for an unknown `lead_event_name`.
     """
     if amount == 0:
         return None
-    amount_usd = usd_cents(amount=amount, currency=currency)
+    conversion = usd_conversion(amount=amount, currency=currency, day=timezone.localdate())
     if invoice_id is not None:
         existing = _sale_by_invoice(project, invoice_id)
         if existing is not None:
@@ -358,7 +434,9 @@ def sale_event_track(
                 customer=customer,
                 lead_event=lead,
                 event_name=event_name,
-                amount=amount_usd,
+                amount=conversion.amount,
+                exchange_rate=conversion.rate,
+                exchange_rate_date=conversion.rate_date,
                 original_amount=amount,
                 original_currency=normalize_currency(currency).lower(),
                 payment_processor=payment_processor,

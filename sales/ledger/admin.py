@@ -124,7 +124,9 @@ class SaleAdmin(admin.ModelAdmin):
             try:
                 sale = service(sale=sale, user=request.user, note=f"{done} in the admin by {request.user}")
             except ServiceError as error:
-                self.message_user(request, f"Sale {sale.id}: {error.message}", messages.WARNING)
+                # A refusal that names the sale already (a refused move) is not prefixed with its id again.
+                named = error.message if str(sale.id) in error.message else f"Sale {sale.id}: {error.message}"
+                self.message_user(request, named, messages.WARNING)
                 continue
             self.log_change(request, sale, f"{done} through the admin")
             self.message_user(request, f"Sale {sale.id}: {done.lower()}.", messages.SUCCESS)

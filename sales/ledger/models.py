@@ -81,6 +81,8 @@ class Sale(models.Model):
             models.Index(fields=["project", "user", "-created_at", "-id"], name="sales_sale_user_created"),
             models.Index(fields=["project", "status"], name="sales_sale_status"),
             models.Index(fields=["project", "-created_at", "-id"], name="sales_sale_created"),
+            # GET /sells totals: a user's sales in currencies other than the project's (to convert them).
+            models.Index(fields=["project", "user", "currency"], name="sales_sale_user_currency"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum, TextField
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, TruncDate
 
 from sales.ledger.models import Sale, SaleLine, SaleStatus
 from sales.reporting.models import SalesTally
 from salesledger import times
 from salesledger.errors import NotFound
+from tracking.selectors import exchange_rate_table
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,45 @@ def sales_totals(queryset: QuerySet[Sale]) -> SalesTotals:
 
 
 def user_sales_totals(*, project, user, status: str | None = None, created_from=None, created_to=None) -> SalesTotals:
-    """The totals of `sales_of_user` with the same filters. Without a time range they are the sums of
-    the user's few tally rows (exact, kept by the database), whatever the number of sales; with one,
-    an aggregate over the range of the (project, user, created_at) index. A read never writes: the
-    tally's delta rows are folded by `compact_sales_rollups` (cron), not here."""
+    """The totals of `sales_of_user` with the same filters, revenue in the project's currency: sales in
+    other currencies are converted at the rate of their (local) day (`_in_project_currency`)."""
+    filters = {"status": status, "created_from": created_from, "created_to": created_to}
+    totals = _user_sales_totals(project=project, user=user, **filters)
+    revenue = _in_project_currency(project=project, user=user, revenue=totals.revenue, **filters)
+    return SalesTotals(count=totals.count, revenue=revenue)
+
+
+def _in_project_currency(*, project, user, revenue: Decimal, status, created_from, created_to) -> Decimal:
+    """`revenue`, summed over currencies, with the sums in other currencies replaced by their value in
+    the project's currency at the rate of each sale's local day. One indexed query for those sums (two
+    ranges of the (project, user, currency) index, empty when every sale is in the project's currency),
+    one for the rates when there are any. A currency with no rate at all counts nothing."""
+    sales = sales_of_user(project=project, user=user, status=status, created_from=created_from,
+                          created_to=created_to)  # fmt: skip
+    foreign = list(
+        sales.filter(Q(currency__lt=project.currency) | Q(currency__gt=project.currency))
+        .exclude(status=SaleStatus.CANCELLED)
+        .annotate(day=TruncDate("created_at", tzinfo=project.tzinfo))
+        .values("day", "currency")
+        .annotate(revenue=Sum("total"))
+        .order_by()
+    )
+    if not foreign:
+        return revenue
+    rates = exchange_rate_table(currencies={row["currency"] for row in foreign} | {project.currency},
+                                until=max(row["day"] for row in foreign))  # fmt: skip
+    for row in foreign:
+        converted = rates.convert(row["revenue"], from_currency=row["currency"], to_currency=project.currency,
+                                  day=row["day"])  # fmt: skip
+        revenue += (converted or 0) - row["revenue"]
+    return revenue
+
+
+def _user_sales_totals(*, project, user, status, created_from, created_to) -> SalesTotals:
+    """The count and the revenue (summed over currencies) of `sales_of_user`. Without a time range they
+    are the sums of the user's few tally rows (exact, kept by the database), whatever the number of
+    sales; with one, an aggregate over the range of the (project, user, created_at) index. A read never
+    writes: the tally's delta rows are folded by `compact_sales_rollups` (cron), not here."""
     if created_from is not None or created_to is not None:
         return sales_totals(
             sales_of_user(project=project, user=user, status=status, created_from=created_from, created_to=created_to)

@@ -83,4 +83,7 @@ class TransactionDeletionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{deletion}: {error.message}", messages.WARNING)
             else:
                 self.log_change(request, deletion, f"Restored {deletion.count} transaction(s).")
-        self.message_user(request, f"{restored} transaction(s) restored.", messages.SUCCESS)
+        if restored:
+            self.message_user(request, f"{restored} transaction(s) restored.", messages.SUCCESS)
+        else:
+            self.message_user(request, "Nothing was restored.", messages.WARNING)

@@ -1,7 +1,11 @@
-"""Demo POS data for `seed_demo`: two locations and a day of connecteam transactions, never duplicated."""
+"""Demo POS data for `seed_demo`: two locations and yesterday's connecteam transactions (so the dashboard's
+"last 30 days" shows them), never duplicated."""
 
 import datetime
+import zoneinfo
 from decimal import Decimal
+
+from django.utils import timezone
 
 from sales.pos.models import Location
 from sales.pos.selectors import pos_transactions
@@ -19,7 +23,14 @@ DEMO_TRANSACTIONS = [
     ("Airport kiosk", "SALE", 4, Decimal("150.00"), Decimal("12.75")),
     ("Airport kiosk", "VOID", 5, Decimal("0.00"), None),
 ]
-OPENING = datetime.datetime(2026, 1, 28, 8, tzinfo=datetime.UTC)
+OPENING_HOUR = 8
+
+
+def _opening(time_zone: str) -> datetime.datetime:
+    """Yesterday's opening time, in the demo locations' time zone."""
+    zone = zoneinfo.ZoneInfo(time_zone)
+    yesterday = timezone.localdate(timezone=zone) - datetime.timedelta(days=1)
+    return datetime.datetime.combine(yesterday, datetime.time(OPENING_HOUR), tzinfo=zone)
 
 
 def seed(*, project, user, api_key=None, stdout=None) -> None:
@@ -32,13 +43,14 @@ def seed(*, project, user, api_key=None, stdout=None) -> None:
     demo_ids = [locations[name].id for name in DEMO_LOCATIONS]
     if pos_transactions(project=project).filter(location_id__in=demo_ids).exists():
         return
+    opening = _opening(DEMO_LOCATIONS[next(iter(DEMO_LOCATIONS))][1])
     pos_transactions_create(
         project=project,
         transactions=[
             TransactionInput(
                 location_id=locations[name].id,
                 sale_type=sale_type,
-                created_at=OPENING + datetime.timedelta(hours=hours),
+                created_at=opening + datetime.timedelta(hours=hours),
                 amount=amount,
                 tax=tax,
                 currency=project.currency,

@@ -9,12 +9,12 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Rank, TruncDate
 from django.utils import timezone
 
 from apikeys.models import Project
-from inventory.models import Product, Stock
+from inventory.models import Product, Stock, Variant
 from sales.ledger.models import Sale, SaleStatus
 from sales.reporting.models import ChannelSales, ProductSales
 from tracking.models import SaleEvent
@@ -164,9 +164,12 @@ def top_products_by_revenue(
 
 
 def low_stock_products(*, project: Project, threshold: int = LOW_STOCK_THRESHOLD, limit: int = 10) -> list[LowStock]:
-    """Active products (or variants) with at most `threshold` units available, fewest first."""
+    """Active products without variants, and variants, with at most `threshold` units available, fewest
+    first. A product with variants keeps its stock in them: its own (empty) counter is not listed."""
+    has_variants = Exists(Variant.objects.filter(product_id=OuterRef("product_id")))
     rows = (
         Stock.objects.filter(product__project=project, product__active=True)
+        .filter(Q(variant__isnull=False) | ~has_variants)
         .annotate(available=F("on_hand") - F("reserved"))
         .filter(available__lte=threshold)
         .values("product_id", "on_hand", "reserved", "available", "product__name", "variant__name")

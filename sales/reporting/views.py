@@ -30,6 +30,7 @@ from sales.reporting.selectors import (
     top_products_by_revenue,
 )
 from salesledger.money import quantize
+from tracking.selectors import exchange_rate_table
 
 # Rows per streamed chunk: big enough to keep writes few, small enough to keep memory flat.
 EXPORT_CHUNK_ROWS = 2000
@@ -66,13 +67,21 @@ def _money(currency: str):
 def _dashboard(*, project: Project, days: int, channel: str | None) -> dict:
     """Every chart of the dashboard for one project, five queries in all."""
     period = dashboard_period(project=project, days=days)
-    revenue = defaultdict(dict)
+    revenue = defaultdict(lambda: defaultdict(Decimal))
     other_currencies = defaultdict(Decimal)
-    for row in revenue_per_day(project=project, since=period.start, until=period.end, channel=channel):
+    rows = revenue_per_day(project=project, since=period.start, until=period.end, channel=channel)
+    foreign = {row.currency for row in rows} - {project.currency}
+    # Sales in other currencies are converted at the rates of their day (one more query, only when there are any).
+    rates = exchange_rate_table(currencies={*foreign, project.currency}, until=period.days[-1]) if foreign else None
+    for row in rows:
         if row.currency == project.currency:
-            revenue[row.channel][row.day] = row.revenue
-        else:
+            revenue[row.channel][row.day] += row.revenue
+            continue
+        converted = rates.convert(row.revenue, from_currency=row.currency, to_currency=project.currency, day=row.day)
+        if converted is None:
             other_currencies[row.currency] += row.revenue
+        else:
+            revenue[row.channel][row.day] += converted
     money, usd = _money(project.currency), _money("USD")
     statuses = sales_count_per_status(project=project, since=period.start, until=period.end, channel=channel)
     top = top_products_by_revenue(project=project, since=period.start, until=period.end, channel=channel)
@@ -83,6 +92,7 @@ def _dashboard(*, project: Project, days: int, channel: str | None) -> dict:
         "channel": channel,
         "revenue_total": money(sum((value for values in revenue.values() for value in values.values()), Decimal(0))),
         "other_currencies": [(code, _money(code)(amount)) for code, amount in sorted(other_currencies.items())],
+        "rates_used": _rates_used(rates),
         "sales_count": sum(statuses.values()),
         "conversions_usd": usd(sum((Decimal(row.usd_cents) / 100 for row in conversions), Decimal(0))),
         "low_stock": low_stock_products(project=project),
@@ -100,6 +110,23 @@ def _dashboard(*, project: Project, days: int, channel: str | None) -> dict:
             label="Conversions per day (USD)",
         ),
     }
+
+
+def _rates_used(rates) -> list[dict]:
+    """Per currency, the dates of the rates a dashboard's conversions used and the latest of them."""
+    if rates is None:
+        return []
+    by_currency = defaultdict(list)
+    for used in rates.used:
+        by_currency[used.currency].append(used)
+    summary = []
+    for code, used in sorted(by_currency.items()):
+        latest = max(used, key=lambda rate: rate.effective_date)
+        summary.append({
+            "currency": code, "first": min(rate.effective_date for rate in used), "latest": latest.effective_date,
+            "rate": f"{latest.rate:.6f}".rstrip("0").rstrip("."),
+        })  # fmt: skip
+    return summary
 
 
 def _export_urls(url: str, project: Project | None, filters: dict) -> dict:
@@ -148,6 +175,9 @@ staff_dashboard = admin.site.admin_view(_staff_dashboard)
 
 # A text cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_CURRENCY = EXPORT_COLUMNS.index("currency")
+_MONEY = [EXPORT_COLUMNS.index(name) for name in ("subtotal", "discount", "shipping", "tax", "total")]
+_TIMES = [EXPORT_COLUMNS.index(name) for name in ("created_at", "confirmed_at", "cancelled_at")]
 
 
 def _cell(value):
@@ -156,13 +186,25 @@ def _cell(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def _csv_chunks(rows: Iterable[tuple]) -> Iterator[str]:
+def _export_row(row: tuple, zone) -> list:
+    """Amounts with their currency's decimals (34.00, 1500 JPY), times in ISO 8601 in the project's zone,
+    text that a spreadsheet would run as a formula kept text."""
+    cells = list(row)
+    for index in _MONEY:
+        cells[index] = quantize(cells[index], cells[_CURRENCY])
+    for index in _TIMES:
+        if cells[index] is not None:
+            cells[index] = cells[index].astimezone(zone).isoformat()
+    return [_cell(value) for value in cells]
+
+
+def _csv_chunks(rows: Iterable[tuple], zone) -> Iterator[str]:
     """The header, then the rows EXPORT_CHUNK_ROWS at a time, as CSV text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     for count, row in enumerate(rows, start=1):
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow(_export_row(row, zone))
         if count % EXPORT_CHUNK_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -178,7 +220,7 @@ def _export(project: Project, query, form_class=DashboardFilterForm) -> Streamin
     bounds = {"since": period.start, "until": period.end} if period else {"since": None}
     # iterator(): a server-side cursor on PostgreSQL, so 200,000 sales never sit in memory at once.
     rows = sales_for_export(project=project, channel=channel, **bounds).iterator(chunk_size=EXPORT_CHUNK_ROWS)
-    response = StreamingHttpResponse(_csv_chunks(rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(_csv_chunks(rows, project.tzinfo), content_type="text/csv; charset=utf-8")
     name = f"{project.slug}-sales-{f'{days}d' if days else ALL_TIME}{'-' + channel if channel else ''}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -115,7 +115,13 @@ def demo_row_counts() -> dict:
     return {model.__name__: model.objects.count() for model in models if model is not APIKey}
 
 
-def test_seed_demo_twice_duplicates_nothing_and_prints_a_working_key():
+@pytest.fixture
+def demo_key_file(settings, tmp_path):
+    settings.DEMO_KEY_FILE = str(tmp_path / "demo-api-key")
+    return tmp_path / "demo-api-key"
+
+
+def test_seed_demo_twice_duplicates_nothing_and_prints_the_same_working_key(demo_key_file):
     first, second = io.StringIO(), io.StringIO()
     call_command("seed_demo", stdout=first)
     counts = demo_row_counts()
@@ -124,7 +130,27 @@ def test_seed_demo_twice_duplicates_nothing_and_prints_a_working_key():
     assert demo_row_counts() == counts
     [old] = SECRET.findall(first.getvalue())
     [new] = SECRET.findall(second.getvalue())
-    assert works(new) and not works(old)
+    assert new == old and works(new)
+    assert "replaced" not in second.getvalue()
+    assert demo_key_file.read_text() == f"{new}\n"
+    assert oct(demo_key_file.stat().st_mode & 0o777) == "0o600"
     demo_owner = get_user_model().objects.get(username="demo")
     assert demo_owner.is_staff and demo_owner.is_superuser and demo_owner.check_password("demo-pass-2026")
     assert APIKey.objects.filter(project__slug="demo", revoked_at__isnull=True).count() == 1
+
+
+def test_seed_demo_without_its_key_file_replaces_the_key_and_says_so(demo_key_file):
+    first, second = io.StringIO(), io.StringIO()
+    call_command("seed_demo", stdout=first)
+    [old] = SECRET.findall(first.getvalue())
+    demo_key_file.unlink()
+
+    call_command("seed_demo", stdout=second)
+
+    [new] = SECRET.findall(second.getvalue())
+    assert works(new) and not works(old)
+    assert second.getvalue().splitlines()[-1] == (
+        f"  The demo key {old[:16]} was revoked and replaced by the key above: its secret was not in "
+        f"{demo_key_file} (deleted, or another database). Scripts using it need the new key."
+    )
+    assert demo_key_file.read_text() == f"{new}\n"

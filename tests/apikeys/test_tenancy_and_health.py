@@ -33,10 +33,23 @@ def test_keys_endpoint_is_read_only(api, issued_key):
     assert response.json() == {"detail": 'Method "DELETE" not allowed.'}
 
 
-def test_healthz_ok(client):
-    response = client.get("/healthz")
+@pytest.mark.parametrize("path", ["/healthz", "/healthz/"])
+def test_healthz_ok_with_and_without_the_slash(client, path):
+    response = client.get(path)
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("page", ["/admin", "/projects", "/api/schema", "/api/docs", "/api/redoc"])
+def test_pages_typed_without_their_slash_lead_to_them(client, page):
+    response = client.get(page, {"format": "json"})
+    assert (response.status_code, response["Location"]) == (302, f"{page}/?format=json")
+
+
+def test_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Content-Type"]) == (200, "image/x-icon")
+    assert response.content[:4] == b"\x00\x00\x01\x00"
 
 
 def test_healthz_503_when_database_does_not_answer(client, monkeypatch):
@@ -68,7 +81,10 @@ def test_schema_documents_three_key_schemes(api):
     }
     assert schemes["HeaderKey"]["name"] == "X-API-KEY"
     assert schemes["BasicKey"]["scheme"] == "basic"
-    assert "/api/v1/project/" in response.json()["paths"]
+    # Alternatives: any one of the three authenticates, never all three together.
+    alternatives = [{"BearerKey": []}, {"HeaderKey": []}, {"BasicKey": []}]
+    assert response.json()["paths"]["/api/v1/project/"]["get"]["security"] == alternatives
+    assert response.json()["paths"]["/api/v1/products/"]["post"]["security"] == alternatives
 
 
 @pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
@@ -76,5 +92,21 @@ def test_docs_pages_use_local_assets(client, path):
     response = client.get(path)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "drf_spectacular_sidecar" in html
-    assert "cdn." not in html and "unpkg" not in html
+    assert "sidecar" in html or "redoc.standalone.js" in html
+    assert "https://" not in html and "cdn." not in html and "unpkg" not in html
+
+
+def test_redoc_bundle_names_no_other_host_and_the_page_allows_none(client):
+    page = client.get("/api/redoc/")
+    bundle = client.get("/api/redoc/redoc.standalone.js")
+
+    assert page["Content-Security-Policy"].startswith("default-src 'self';")
+    assert '<script src="/api/redoc/redoc.standalone.js">' in page.content.decode()
+    assert bundle.status_code == 200
+    assert b"cdn.redoc.ly" not in bundle.content and b"fonts.googleapis" not in bundle.content
+
+
+def test_schema_describes_each_dialect(api):
+    tags = {tag["name"]: tag["description"] for tag in api.get("/api/schema/?format=json").json()["tags"]}
+    assert set(tags) == {"costtrack", "sells", "track", "custobar", "connecteam", "native"}
+    assert tags["track"].startswith("Dub's conversion tracking API")

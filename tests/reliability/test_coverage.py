@@ -1,10 +1,11 @@
 """Every API view passes the gate: a view that does not cannot rate-limit, replay or log."""
 
 from django.urls import URLPattern, URLResolver, get_resolver
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.views import APIView
 
 from apikeys.api.base import GateMixin
+from salesledger.views import RedocView
 
 
 def api_views(patterns=None, prefix=""):
@@ -25,5 +26,5 @@ def test_every_api_view_is_built_on_the_gate():
     assert outside == {
         "api/schema/": SpectacularAPIView.__name__,
         "api/docs/": SpectacularSwaggerView.__name__,
-        "api/redoc/": SpectacularRedocView.__name__,
+        "api/redoc/": RedocView.__name__,
     }

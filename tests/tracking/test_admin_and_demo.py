@@ -1,6 +1,7 @@
 """Admin of customers, events and exchange rates; the demo data."""
 
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -54,16 +55,47 @@ def test_events_are_read_only_with_filters(staff_client, tracked):
     assert sale.amount == 1999
 
 
-def test_exchange_rates_are_editable_with_iso_codes(staff_client):
-    added = staff_client.post("/admin/tracking/exchangerate/add/", {"currency": "eur", "rate": "0.92",
-                                                                   "effective_date": "2026-01-01"})  # fmt: skip
-    refused = staff_client.post("/admin/tracking/exchangerate/add/", {"currency": "xyz", "rate": "1",
-                                                                     "effective_date": "2026-01-01"})  # fmt: skip
+def add_rate(staff_client, currency, rate, day="2026-01-01"):
+    return staff_client.post("/admin/tracking/exchangerate/add/",
+                             {"currency": currency, "rate": rate, "effective_date": day})  # fmt: skip
+
+
+@pytest.mark.usefixtures("no_rates")
+def test_exchange_rates_are_editable_with_iso_codes_and_errors_in_words(staff_client):
+    added = add_rate(staff_client, "eur", "0.92")
+    refusals = [add_rate(staff_client, *wrong) for wrong in [("xyz", "1"), ("EUR", "0", "2026-02-01"), ("EUR", "0.93")]]
 
     assert added.status_code == 302
     assert list(ExchangeRate.objects.values_list("currency", "rate")) == [("EUR", Decimal("0.92"))]
-    assert refused.status_code == 200
-    assert b"is not an ISO 4217 currency code" in refused.content
+    assert [(r.status_code, r.context["errors"]) for r in refusals] == [
+        (200, [["'xyz' is not an ISO 4217 currency code."]]),
+        (200, [["The rate must be between 0.00000001 and 100000000."]]),
+        (200, [["There is already a rate for this currency on this date: edit that one."]]),
+    ]
+
+
+def test_exchange_rates_show_at_most_six_decimals_and_edit_without_trailing_zeros(staff_client):
+    reference = ExchangeRate.objects.get(currency="EUR", effective_date="2026-10-30")
+    round_rate = ExchangeRate.objects.create(currency="GBP", rate=Decimal("0.75"), effective_date="2030-01-01")
+    euros = staff_client.get("/admin/tracking/exchangerate/?currency__exact=EUR").content.decode()
+    pounds = staff_client.get("/admin/tracking/exchangerate/?currency__exact=GBP").content.decode()
+    form = staff_client.get(f"/admin/tracking/exchangerate/{round_rate.pk}/change/").content.decode()
+
+    assert reference.rate == Decimal("0.8950948801")  # 1 / 1.1172, the ECB's USD rate of that day
+    assert '<td class="field-rate_shown">0.895095</td>' in euros
+    assert '<td class="field-rate_shown">0.75</td>' in pounds
+    assert 'name="rate" value="0.75"' in form
+
+
+@pytest.mark.usefixtures("no_rates")
+def test_a_rate_added_in_the_admin_converts_the_pending_sales_of_its_currency(staff_client, project):
+    sale_event_track(project=project, customer_external_id="ann", amount=1000, currency="gbp")
+
+    add_rate(staff_client, "GBP", "0.8", "2020-01-01")
+
+    assert SaleEvent.objects.values_list("amount", "exchange_rate", "exchange_rate_date").get() == (
+        1250, Decimal("0.8"), date(2020, 1, 1)
+    )  # fmt: skip
 
 
 def test_demo_data_is_created_once(project):
@@ -75,7 +107,8 @@ def test_demo_data_is_created_once(project):
     assert counts == (3, 4, 3)
     assert (Customer.objects.count(), LeadEvent.objects.count(), SaleEvent.objects.count()) == counts
     assert second.getvalue() == f"  conversions: 0 customers created, {len(DEMO_CUSTOMERS)} already there"
-    assert SaleEvent.objects.get(invoice_id="demo-inv-3").amount == 2861  # 299.00 SEK / 10.45
+    # 299.00 SEK at the latest shipped reference rate: 299 / (10.978 / 1.1172) = 30.43 USD
+    assert SaleEvent.objects.get(invoice_id="demo-inv-3").amount == 3043
 
 
 def test_seed_demo_includes_conversions():

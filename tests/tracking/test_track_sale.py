@@ -1,6 +1,8 @@
 """POST /track/sale as the official clients call it: fields, limits, conversion, invoice replay."""
 
 import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -27,7 +29,7 @@ def test_the_seed_example_records_nothing_for_amount_zero(api):
     assert response.status_code == 200
     assert response.json() == {
         "eventName": "Purchase", "customerId": None, "amount": 0, "paymentProcessor": "custom", "invoiceId": None,
-        "currency": "usd", "metadata": {}, "customer": None, "sale": None,
+        "currency": "usd", "metadata": {}, "customer": None, "sale": None, "conversion": None,
     }  # fmt: skip
     assert (Customer.objects.count(), SaleEvent.objects.count()) == (0, 0)
 
@@ -55,6 +57,8 @@ def test_a_usd_sale_creates_the_customer_and_answers_both_generations_of_fields(
         "customer": {"id": customer.public_id, "name": "Ann Example", "email": "ann@example.com", "avatar": None,
                      "externalId": "user-1"},
         "sale": sale,
+        "conversion": {"status": "converted", "originalAmount": 1999, "originalCurrency": "usd", "rate": 1.0,
+                       "rateDate": None},
     }  # fmt: skip
     assert customer.click_id == "clk_1"
     event = SaleEvent.objects.get()
@@ -152,14 +156,48 @@ def test_conversion_rounds_half_up(api, rates):
     assert amounts == [50, 25, 1]
 
 
-def test_a_currency_without_a_rate_is_a_422_naming_it(api, rates):
-    response = post(api, "/track/sale", {"customerExternalId": "c1", "amount": 100, "currency": "gbp"})
+def test_a_currency_without_a_rate_is_recorded_pending_and_converted_when_a_rate_is_loaded(api, rates):
+    response = post(api, "/track/sale", {"customerExternalId": "c1", "amount": 1000, "currency": "gbp",
+                                         "invoiceId": "in_gbp"})  # fmt: skip
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["amount"], body["currency"], body["sale"]["amount"], body["sale"]["currency"]) == (
+        1000, "gbp", 1000, "gbp"
+    )  # fmt: skip
+    assert body["conversion"] == {"status": "pending", "originalAmount": 1000, "originalCurrency": "gbp",
+                                  "rate": None, "rateDate": None}  # fmt: skip
+    event = SaleEvent.objects.get()
+    assert (event.amount, event.original_amount, event.original_currency) == (None, 1000, "gbp")
+
+    loaded = services.exchange_rates_load(rows=[("GBP", Decimal("0.8"), date(2026, 1, 1)),
+                                                ("GBP", Decimal("0.5"), date(2025, 1, 1))])  # fmt: skip
+
+    assert (loaded.rates, loaded.converted) == (2, 1)
+    event.refresh_from_db()
+    assert (event.amount, event.exchange_rate, event.exchange_rate_date) == (1250, Decimal("0.8"), date(2026, 1, 1))
+    replay = post(api, "/track/sale", {"customerExternalId": "c1", "amount": 1000, "currency": "gbp",
+                                       "invoiceId": "in_gbp"}).json()  # fmt: skip
+    assert (replay["amount"], replay["currency"], replay["conversion"]["status"]) == (1250, "usd", "converted")
+
+
+def test_a_pending_sale_older_than_every_rate_converts_at_the_first_one(project, no_rates):
+    event = sale_event_track(project=project, customer_external_id="c", amount=1000, currency="aed")
+    SaleEvent.objects.filter(pk=event.pk).update(created_at=datetime(2020, 5, 1, tzinfo=UTC))
+
+    services.exchange_rates_load(
+        rows=[("AED", Decimal("4"), date(2024, 1, 1)), ("AED", Decimal("2"), date(2025, 1, 1))]
+    )
+
+    event.refresh_from_db()
+    assert (event.amount, event.exchange_rate_date) == (250, date(2024, 1, 1))
+
+
+def test_only_non_iso_currencies_are_refused(api, no_rates):
+    response = post(api, "/track/sale", {"customerExternalId": "c1", "amount": 100, "currency": "xyz"})
 
     assert response.status_code == 422
-    assert response.json()["error"]["code"] == "unprocessable_entity"
-    assert response.json()["error"]["message"] == (
-        "currency: no exchange rate for GBP; load one with `manage.py load_exchange_rates`."
-    )
+    assert response.json()["error"]["message"] == "currency: 'xyz' is not an ISO 4217 currency code."
     assert (Customer.objects.count(), SaleEvent.objects.count()) == (0, 0)
 
 

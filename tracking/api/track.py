@@ -158,9 +158,30 @@ class TrackCustomerSerializer(serializers.Serializer):
     externalId = serializers.CharField(allow_null=True)
 
 
+CONVERSION_HELP = (
+    "Sales in any ISO 4217 currency are recorded. With a rate for the currency (the ECB reference rates "
+    "ship with SalesLedger; `load_exchange_rates` adds newer ones) the sale is converted to US cents at "
+    "the latest rate: `amount` is in US cents and `currency` is `usd`. Without one, the sale is recorded "
+    "in its own currency with its conversion pending (`amount` in minor units of that `currency`) and "
+    "converted when a rate for it is loaded."
+)
+
+
+class TrackConversionSerializer(serializers.Serializer):
+    """Beyond the dialect's document: how the amount was converted (clients ignore unknown keys)."""
+
+    status = serializers.ChoiceField(choices=["converted", "pending"], help_text=CONVERSION_HELP)
+    originalAmount = serializers.IntegerField(help_text="Minor units of the original currency, as sent.")
+    originalCurrency = serializers.CharField(help_text="ISO 4217, lower case, as sent.")
+    rate = serializers.FloatField(
+        allow_null=True, help_text="Units of the original currency per 1 USD (1 for USD); null while pending."
+    )
+    rateDate = serializers.DateField(allow_null=True, help_text="The rate's effective date; null for USD or pending.")
+
+
 class TrackSaleSerializer(serializers.Serializer):
-    amount = serializers.IntegerField(help_text="US cents, after conversion.")
-    currency = serializers.CharField()
+    amount = serializers.IntegerField(help_text="US cents once converted; minor units of `currency` while pending.")
+    currency = serializers.CharField(help_text="`usd` once converted; the sale's own currency while pending.")
     paymentProcessor = serializers.CharField()
     invoiceId = serializers.CharField(allow_null=True)
     metadata = serializers.DictField(allow_null=True)
@@ -171,13 +192,14 @@ class TrackSaleResponseSerializer(serializers.Serializer):
 
     eventName = serializers.CharField()
     customerId = serializers.CharField(allow_null=True)
-    amount = serializers.IntegerField(help_text="US cents, after conversion.")
+    amount = serializers.IntegerField(help_text="US cents once converted; minor units of `currency` while pending.")
     paymentProcessor = serializers.CharField()
     invoiceId = serializers.CharField(allow_null=True)
-    currency = serializers.CharField()
+    currency = serializers.CharField(help_text="`usd` once converted; the sale's own currency while pending.")
     metadata = serializers.DictField(allow_null=True)
     customer = TrackCustomerSerializer(allow_null=True)
     sale = TrackSaleSerializer(allow_null=True)
+    conversion = TrackConversionSerializer(allow_null=True, help_text="Null when nothing was recorded (amount 0).")
 
 
 class TrackClickSerializer(serializers.Serializer):
@@ -232,15 +254,22 @@ def customer_body(customer: Customer) -> dict:
 
 
 def sale_body(event: SaleEvent) -> dict:
+    conversion = {
+        "status": "pending" if event.conversion_pending else "converted",
+        "originalAmount": event.original_amount,
+        "originalCurrency": event.original_currency,
+        "rate": None if event.exchange_rate is None else float(event.exchange_rate),
+        "rateDate": None if event.exchange_rate_date is None else event.exchange_rate_date.isoformat(),
+    }
     sale = {
-        "amount": event.amount,
-        "currency": "usd",
+        "amount": event.original_amount if event.conversion_pending else event.amount,
+        "currency": event.original_currency if event.conversion_pending else "usd",
         "paymentProcessor": event.payment_processor,
         "invoiceId": event.invoice_id,
         "metadata": event.metadata,
     }
     return {"eventName": event.event_name, "customerId": event.customer.public_id, **sale,
-            "customer": customer_body(event.customer), "sale": sale}  # fmt: skip
+            "customer": customer_body(event.customer), "sale": sale, "conversion": conversion}  # fmt: skip
 
 
 def untracked_sale_body(data: dict) -> dict:
@@ -255,6 +284,7 @@ def untracked_sale_body(data: dict) -> dict:
         "metadata": data["metadata"] or {},
         "customer": None,
         "sale": None,
+        "conversion": None,
     }
 
 
@@ -276,7 +306,8 @@ class TrackView(DialectView):
 
 
 class TrackSaleView(TrackView):
-    """Track a sale: converted to US cents at the latest rate; `invoiceId` makes retries safe."""
+    """Track a sale in any ISO 4217 currency: converted to US cents at the latest rate, or recorded with its
+    conversion pending until a rate for its currency is loaded; `invoiceId` makes retries safe."""
 
     @extend_schema(
         operation_id="trackSale",

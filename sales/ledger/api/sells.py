@@ -138,7 +138,11 @@ SellList = inline_serializer(
     fields={
         "sells": Sell(many=True),
         "totalSales": serializers.IntegerField(help_text="Every sale the filters match, not only this page."),
-        "totalRevenue": NumberField(help_text="Sum of the matching pending and confirmed sales (never cancelled)."),
+        "totalRevenue": NumberField(
+            help_text="Sum of the matching pending and confirmed sales (never cancelled), in the project's currency: "
+            "sales in other currencies are converted at the exchange rate of their day (a currency without any "
+            "rate counts nothing)."
+        ),
     },
 )
 SellConfirmResponse = inline_serializer(

@@ -47,7 +47,7 @@ def test_confirm_and_cancel_actions_report_each_sale_and_log_it(staff_client, st
     )
     messages = [str(message) for message in response.context["messages"]]
     assert f"Sale {pending.id}: confirmed." in messages
-    assert f"Sale {cancelled.id}: Sale {cancelled.id} is cancelled and cannot be confirmed." in messages
+    assert f"Sale {cancelled.id} is cancelled and cannot be confirmed." in messages
     assert Sale.objects.get(pk=pending.pk).status == "confirmed"
     assert levels(laptop) == (4, 0)
     entries = LogEntry.objects.filter(object_id=str(pending.pk))

@@ -1,7 +1,7 @@
 """sells (seed 001): every documented example with its exact keys, the sale flow, errors, tenancy."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,10 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sales.ledger.models import Sale
-from sales.ledger.services import LineInput, sale_create
+from sales.ledger.services import LineInput, sale_cancel, sale_confirm, sale_create
 from tests.factories import UserFactory, issue_key
 from tests.helpers import keyed_client, ledger_size, levels
 from tests.tenancy import assert_invisible, missing_id
+from tracking.models import ExchangeRate
+from tracking.services import exchange_rates_load
 
 pytestmark = pytest.mark.django_db
 
@@ -385,6 +387,27 @@ def test_list_costs_a_fixed_number_of_queries(api, project, owner, laptop):
         )  # fmt: skip
     assert queries() == few
     assert few <= 8  # ours: totals, page, lines; the rest is the gate (key lookup, request log)
+
+
+def test_totals_convert_other_currencies_at_the_rate_of_each_sales_day(api, project, owner, laptop):
+    ExchangeRate.objects.all().delete()
+    exchange_rates_load(rows=[("EUR", Decimal("0.5"), date(2020, 1, 1)), ("EUR", Decimal("0.8"), date(2026, 6, 1))])
+    laptop_line = [LineInput(product=laptop.id, quantity=Decimal(1), unit_price=Decimal(10))]
+    for currency, day, status in [("USD", None, "pending"), ("EUR", datetime(2026, 7, 1, tzinfo=UTC), "pending"),
+                                  ("EUR", datetime(2025, 1, 1, tzinfo=UTC), "confirmed"),
+                                  ("EUR", datetime(2025, 1, 1, tzinfo=UTC), "cancelled"),
+                                  ("AED", None, "pending")]:  # fmt: skip
+        sale = sale_create(project=project, channel="sells", user=owner, lines=laptop_line, currency=currency,
+                           created_at=day, deduct_stock=False)  # fmt: skip
+        if status != "pending":
+            {"confirmed": sale_confirm, "cancelled": sale_cancel}[status](sale=sale, user=owner)
+
+    totals = api.get("/sells").json()
+    ranged = api.get("/sells", {"from": "2026-01-01T00:00:00Z"}).json()
+
+    # 10 USD + 10 EUR / 0.8 + 10 EUR / 0.5 (the cancelled one never counts; the dirham has no rate)
+    assert (totals["totalSales"], totals["totalRevenue"]) == (5, 42.5)
+    assert (ranged["totalSales"], ranged["totalRevenue"]) == (3, 22.5)
 
 
 def test_idempotency_key_replays_the_first_sale(api, laptop):

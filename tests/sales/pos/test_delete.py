@@ -224,7 +224,10 @@ def test_staff_see_and_restore_deletions_in_the_admin(client, api_header, projec
     again = client.post(
         "/admin/sales/transactiondeletion/", {"action": "restore", "_selected_action": [deletion.pk]}, follow=True
     )
-    assert "already restored" in again.content.decode()
+    assert [(m.level_tag, str(m)) for m in again.context["messages"]] == [
+        ("warning", f"{deletion}: This deletion was already restored at {deletion.restored_at:%Y-%m-%d %H:%M} UTC."),
+        ("warning", "Nothing was restored."),
+    ]
     assert Sale.objects.count() == 2
 
 

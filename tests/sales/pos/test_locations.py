@@ -11,6 +11,7 @@ from sales.ledger.models import Sale
 from sales.pos.demo import seed
 from sales.pos.models import Location
 from sales.pos.services import TransactionInput, location_create, pos_transactions_create
+from sales.reporting.selectors import dashboard_period
 from tests.tenancy import assert_invisible
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +129,6 @@ def test_demo_data_is_created_once(project, owner, issued_key):
     assert sales.count() == 5
     assert sorted(sales.values_list("sale_type", flat=True)) == ["REFUND", "SALE", "SALE", "SALE", "VOID"]
     assert out.getvalue().count("connecteam:") == 1
+    # Inside the dashboard's "last 30 days", so a fresh demo shows the channel.
+    period = dashboard_period(project=project, days=30)
+    assert all(period.start <= sale.created_at < period.end for sale in sales)

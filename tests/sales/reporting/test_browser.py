@@ -83,4 +83,8 @@ def test_staff_dashboard_on_the_admin_home(live_server):
         assert page.locator("#sales-dashboard h2").inner_text() == "Sales dashboard: Shop"
         assert page.locator("#chart-revenue svg rect.bar").count() == 1
         assert page.locator("#id_project").input_value() == "shop"
+        # The whole width of the page (1280 px less the admin's padding), two charts side by side.
+        assert page.evaluate("document.querySelector('#sales-dashboard').getBoundingClientRect().width") > 1150
+        status, top = (page.locator(f"#{name}").bounding_box() for name in ("chart-status", "chart-top-products"))
+        assert status["y"] == top["y"] and status["x"] < top["x"]
         screenshot(page, "dashboard-admin")

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from sales.reporting import views
 from tests.factories import ProductFactory, SaleEventFactory, SaleFactory, SaleLineFactory
+from tracking.models import ExchangeRate
+from tracking.services import exchange_rates_load
 
 HEADER = (
     "id,created_at,channel,status,currency,subtotal,discount,shipping,tax,total,external_id,original_state,"
@@ -69,6 +71,31 @@ def test_owner_sees_the_dashboard_of_their_project(owner_client, sales, django_a
     assert 'href="/projects/alpha/sales.csv?period=all&amp;channel="' in html
 
 
+def test_other_currencies_are_converted_at_the_rate_of_their_day_and_the_page_says_which(
+    owner_client, project, now, django_assert_num_queries
+):
+    ExchangeRate.objects.all().delete()
+    exchange_rates_load(rows=[("EUR", Decimal("0.5"), datetime.date(2020, 1, 1)),
+                              ("EUR", Decimal("0.8"), (now - datetime.timedelta(days=2)).date())])  # fmt: skip
+    SaleFactory(project=project, channel="sells", currency="EUR", total=Decimal(8), created_at=now)
+    SaleFactory(project=project, channel="sells", currency="EUR", total=Decimal(1),
+                created_at=now - datetime.timedelta(days=5))  # fmt: skip
+    SaleFactory(project=project, channel="sells", currency="AED", total=Decimal(3), created_at=now)
+    SaleFactory(project=project, channel="sells", currency="USD", total=Decimal(1), created_at=now)
+
+    with django_assert_num_queries(9):  # the rates: one more query
+        html = owner_client.get("/projects/alpha/").content.decode()
+
+    # 8 EUR / 0.8 + 1 EUR / 0.5 + 1 USD; the dirham has no rate
+    assert '<span class="figure" id="revenue-total">13.00 USD</span>' in html
+    rate_day = (now - datetime.timedelta(days=2)).date()
+    assert (
+        "Sales in other currencies are converted to USD at the exchange rates of each sale's day:\n"
+        f"    EUR rates of 2020-01-01 to {rate_day} (latest: 1 USD = 0.8 EUR)."
+    ) in html
+    assert "Not charted, no exchange rate yet:\n    3.00 AED." in html
+
+
 def test_the_period_and_channel_filters(owner_client, sales):
     html = owner_client.get("/projects/alpha/", {"period": 90, "channel": "sells"}).content.decode()
     assert '<span class="figure" id="revenue-total">52.50 USD</span>' in html
@@ -94,18 +121,45 @@ def test_anonymous_visitors_are_sent_to_log_in(client, project):
     assert response["Location"] == "/accounts/login/?next=/projects/alpha/"
 
 
-def test_the_owner_export_streams_the_sales_shown(owner_client, sales):
+def test_the_owner_export_streams_the_sales_shown(owner_client, sales, project):
     response = owner_client.get("/projects/alpha/sales.csv", {"period": 30})
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="alpha-sales-30d.csv"'
     refund, confirmed = sales["refund"], sales["confirmed"]
+
+    def local(moment):
+        return moment.astimezone(project.tzinfo).isoformat()
+
     assert b"".join(response.streaming_content).decode().splitlines() == [
         HEADER,
-        f"{refund.id},{refund.created_at},connecteam,confirmed,USD,-2.0000,0.0000,0.0000,0.0000,-2.0000,,,REFUND,,,,"
-        f"{refund.confirmed_at},",
-        f"{confirmed.id},{confirmed.created_at},sells,confirmed,USD,12.5000,0.0000,0.0000,0.0000,12.5000,S-1,,,,,,"
-        f"{confirmed.confirmed_at},",
+        f"{refund.id},{local(refund.created_at)},connecteam,confirmed,USD,-2.00,0.00,0.00,0.00,-2.00,,,REFUND,,,,"
+        f"{local(refund.confirmed_at)},",
+        f"{confirmed.id},{local(confirmed.created_at)},sells,confirmed,USD,12.50,0.00,0.00,0.00,12.50,S-1,,,,,,"
+        f"{local(confirmed.confirmed_at)},",
+    ]
+
+
+def test_the_export_shows_each_currencys_decimals_and_times_in_the_projects_zone(owner_client, project):
+    project.time_zone = "Europe/Helsinki"
+    project.save()
+    moment = datetime.datetime(2026, 11, 29, 22, 30, tzinfo=datetime.UTC)
+    SaleFactory(project=project, channel="sells", currency="JPY", total=Decimal(1500), created_at=moment)
+    SaleFactory(project=project, channel="sells", currency="KWD", total=Decimal("1.5"), created_at=moment)
+    SaleFactory(project=project, channel="sells", currency="USD", total=Decimal(34), created_at=moment)
+
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                b"".join(owner_client.get("/projects/alpha/sales.csv", {"period": "all"}).streaming_content).decode()
+            )
+        )
+    )
+
+    assert sorted((row["currency"], row["total"], row["created_at"]) for row in rows) == [
+        ("JPY", "1500", "2026-11-30T00:30:00+02:00"),
+        ("KWD", "1.500", "2026-11-30T00:30:00+02:00"),
+        ("USD", "34.00", "2026-11-30T00:30:00+02:00"),
     ]
 
 
@@ -172,4 +226,4 @@ def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(client, o
     expected = ["'" + cell for cell in cells[:-1]] + ["plain"]
     assert [row["external_id"] for row in rows] == expected
     assert [row["category"] for row in rows] == expected
-    assert {row["total"] for row in rows} == {"-2.5000"}  # numbers are numbers, even negative ones
+    assert {row["total"] for row in rows} == {"-2.50"}  # numbers are numbers, even negative ones

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from inventory.services.catalogue import product_create
 from sales.reporting.selectors import (
     DayConversions,
     DayRevenue,
@@ -158,6 +159,15 @@ def test_low_stock_reads_the_counters_of_active_products(project, other_project)
     assert low_stock_products(project=project) == [
         LowStock(product_id=low.pk, name="Low", on_hand=3, reserved=1, available=2),
         LowStock(product_id=edge.pk, name="Edge", on_hand=10, reserved=5, available=5),
+    ]
+
+
+def test_low_stock_lists_the_variants_of_a_product_never_its_empty_own_counter(project, owner):
+    mouse = product_create(project=project, name="Mouse", price=Decimal(1), actor_user=owner, variants=[
+        {"name": "Black", "stock_on_hand": 40}, {"name": "Red", "stock_on_hand": 3}])  # fmt: skip
+
+    assert low_stock_products(project=project) == [
+        LowStock(product_id=mouse.pk, name="Mouse / Red", on_hand=3, reserved=0, available=3),
     ]
 
 
