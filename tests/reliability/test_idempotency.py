@@ -173,12 +173,12 @@ def test_query_cost_of_a_keyed_write(api, django_assert_num_queries):
     its claim, the claim's lock and its answer."""
     post(api, "native", {"name": "warm"}, key="warm")
     # auth + rate counter + the write's transaction (savepoint, release: begin and commit outside a test
-    # transaction) around the view's key insert + request log
-    with django_assert_num_queries(6):
+    # transaction) around the view's key insert and its api_key.created event + request log
+    with django_assert_num_queries(7):
         api.post("/api/v1/test-writes", {"name": "plain"}, format="json")
     # + claim insert (savepoint, insert, release: one statement outside a test transaction) + the claim's
     # lock and the stored answer in the write's transaction
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         post(api, "native", {"name": "keyed"}, key="new")
     # replay: auth + rate counter + refused claim (savepoint, rollback, release) + read + request log
     with django_assert_num_queries(8):
