@@ -28,11 +28,22 @@ IDEMPOTENT_REPLAYS = Counter(
     "salesledger_idempotency_replays_total", "Writes answered from a stored Idempotency-Key answer.", ["dialect"]
 )
 
+WEBHOOK_ATTEMPTS = Counter(
+    "salesledger_webhook_attempts_total",
+    "Webhook delivery attempts, by outcome: delivered, retry (failed, tried again later), failed (given up).",
+    ["outcome"],
+)
+
 
 def sales_written(*, channel: str, count: int) -> None:
     """Count `count` new sales of `channel` when (if) the transaction writing them commits."""
     if count:
         transaction.on_commit(lambda: SALES_WRITTEN.labels(channel=channel).inc(count))
+
+
+def webhook_attempt_counted(*, outcome: str) -> None:
+    """Count one delivery attempt when (if) the transaction recording it commits."""
+    transaction.on_commit(lambda: WEBHOOK_ATTEMPTS.labels(outcome=outcome).inc())
 
 
 def api_request_observed(*, endpoint: str, dialect: str, method: str, status: int, seconds: float, replayed: bool):
