@@ -334,12 +334,15 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
         len(deleted_lines),
     )
 
-    _insert(Sale, new_sales)
-    _update(Sale, changed_sales, SALE_UPDATE_FIELDS)
+    # Lines first, their new sales after (the foreign keys are checked at commit): the rollups'
+    # line trigger then meets no new sale to lock and count under, and the sale trigger counts
+    # each new sale's lines at once, by the sale's key.
     for start in range(0, len(deleted_lines), BATCH_SIZE * 10):
         SaleLine.objects.filter(pk__in=[line.pk for line in deleted_lines[start : start + BATCH_SIZE * 10]]).delete()
     _insert(SaleLine, new_lines)
     _update(SaleLine, changed_lines, LINE_UPDATE_FIELDS)
+    _insert(Sale, new_sales)
+    _update(Sale, changed_sales, SALE_UPDATE_FIELDS)
     return Upload.objects.create(
         project=project,
         user=user,
