@@ -17,10 +17,12 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+import msgspec
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from psycopg import sql
+from psycopg.types.json import set_json_dumps
 
 from inventory.models import Product
 from inventory.services.catalogue import products_create_many
@@ -422,6 +424,8 @@ def _copy(cursor, table: str, columns: list, rows) -> None:
     # The debug wrapper (tests, DEBUG) records the COPY like any other query, so query counts include it.
     debug_sql = getattr(cursor, "debug_sql", None)
     logged = debug_sql(statement.as_string(cursor.cursor)) if debug_sql is not None else nullcontext()
+    # JSON columns (a sale's extra, a line's tags) encoded by msgspec: several times faster than json.dumps.
+    set_json_dumps(msgspec.json.encode, context=cursor.cursor)
     with logged, cursor.cursor.copy(statement) as copy:
         # "numeric(20, 4)" -> "numeric": the binary format needs each column's type.
         copy.set_types([field.db_type(connection).split("(")[0] for field in columns])
