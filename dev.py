@@ -3,7 +3,7 @@
 
     python3 dev.py run [PORT]      virtualenv, install, migrate, demo data, serve on http://127.0.0.1:8000
                                    (or PORT, also as --port PORT; SQLite in db.sqlite3, PostgreSQL when
-                                   DATABASE_URL is set)
+                                   DATABASE_URL is set) with a task worker beside it
     python3 dev.py manage CMD ...  a manage.py command with the virtualenv and development settings,
                                    e.g. python3 dev.py manage create_project shop --owner alice
     python3 dev.py test            virtualenv, install, the whole test suite (PostgreSQL when DATABASE_URL is set)
@@ -82,8 +82,15 @@ def run():
     for command in (["migrate", "--noinput"], ["seed_demo"]):
         if sh(PYTHON, "manage.py", *command, env=DEV_ENV) != 0:
             sys.exit(1)
+    # The task worker (webhook deliveries) runs beside the web server and stops with it.
+    worker = subprocess.Popen([str(PYTHON), "manage.py", "run_tasks"], cwd=ROOT, env=DEV_ENV)
     print(f"\nServing on http://127.0.0.1:{port}  (owner pages /projects/, admin /admin/, API docs /api/docs/)\n")
-    sys.exit(sh(PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", env=DEV_ENV))
+    try:
+        code = sh(PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", env=DEV_ENV)
+    finally:
+        worker.terminate()
+        worker.wait()
+    sys.exit(code)
 
 
 def manage():

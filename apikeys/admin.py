@@ -85,7 +85,7 @@ class APIKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected keys")
     def revoke_keys(self, request, queryset):
         for api_key in queryset:
-            api_key_revoke(api_key=api_key)
+            api_key_revoke(api_key=api_key, user=request.user)
             self.log_change(request, api_key, "Revoked")
         self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
 

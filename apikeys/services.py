@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apikeys import keys
 from apikeys.models import APIKey, IdempotencyKey, Project, RequestLog
+from events.services import event_record
 from salesledger.errors import Conflict, ServiceError
 
 # The grace periods an owner may choose when rotating a key.
@@ -71,17 +72,21 @@ def user_get_or_create(*, username: str, password: str | None = None, email: str
 
 
 def api_key_create(*, project: Project, name: str, user, expires_at=None) -> IssuedKey:
-    """Issue a new key for `project` acting as `user`. The returned secret is never stored."""
+    """Issue a new key for `project` acting as `user` (event `api_key.created`). The secret is never stored."""
     secret, prefix = keys.generate()
-    api_key = APIKey.objects.create(
-        project=project, name=name, user=user, prefix=prefix, hashed_key=keys.hash_key(secret), expires_at=expires_at
-    )
+    with transaction.atomic(savepoint=False):
+        api_key = APIKey.objects.create(
+            project=project, name=name, user=user, prefix=prefix, hashed_key=keys.hash_key(secret),
+            expires_at=expires_at,
+        )  # fmt: skip
+        _api_key_event(api_key, "api_key.created", actor_user=user)
     return IssuedKey(api_key=api_key, secret=secret)
 
 
 def api_key_rotate(*, api_key: APIKey, grace: str = "none", user=None) -> IssuedKey:
     """Issue a replacement with the same name and settings; the old key works for `grace`, then not.
 
+    Records `api_key.created` for the new key and `api_key.rotated` for the old one.
     Raises KeyError for an unknown grace period and ValueError for a key that is no longer usable.
     """
     grace_period = GRACE_PERIODS[grace]
@@ -97,16 +102,29 @@ def api_key_rotate(*, api_key: APIKey, grace: str = "none", user=None) -> Issued
         else:
             old.revoked_at = now
         old.save(update_fields=["replaced_by", "expires_at", "revoked_at"])
+        _api_key_event(old, "api_key.rotated", actor_user=user or old.user)
     api_key.refresh_from_db()
     return issued
 
 
-def api_key_revoke(*, api_key: APIKey) -> APIKey:
-    """Refuse the key from now on. Revoking a revoked key changes nothing."""
+def api_key_revoke(*, api_key: APIKey, user=None) -> APIKey:
+    """Refuse the key from now on (event `api_key.revoked`, by `user`). Revoking a revoked key changes nothing."""
     now = timezone.now()
-    APIKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now)
-    api_key.refresh_from_db()
+    with transaction.atomic(savepoint=False):
+        revoked = APIKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now)
+        api_key.refresh_from_db()
+        if revoked:
+            _api_key_event(api_key, "api_key.revoked", actor_user=user)
     return api_key
+
+
+def _api_key_event(api_key: APIKey, type: str, *, actor_user) -> None:
+    from apikeys.api.native import APIKeySerializer  # The native shape; the API module imports these services.
+
+    event_record(
+        project_id=api_key.project_id, type=type, data=APIKeySerializer(api_key).data, object_id=api_key.pk,
+        actor_user=actor_user,
+    )  # fmt: skip
 
 
 def api_key_touch(*, api_key: APIKey, now) -> None:

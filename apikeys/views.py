@@ -1,4 +1,5 @@
-"""Owner pages: the projects a user owns and their API keys (create, regenerate, revoke)."""
+"""Owner pages: the projects a user owns, their API keys (create, regenerate, revoke) and their webhook
+endpoints (create, rotate the secret, enable, disable, test, resend)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,10 @@ from apikeys.forms import KeyCreateForm, KeyRotateForm
 from apikeys.models import APIKey
 from apikeys.selectors import REQUESTS_SHOWN_PER_KEY, api_keys_of, projects_owned_by, recent_requests_of
 from apikeys.services import api_key_create, api_key_revoke, api_key_rotate
+from events.webhooks import services as webhooks
+from events.webhooks.forms import EndpointForm
+from events.webhooks.models import WebhookDelivery, WebhookEndpoint
+from events.webhooks.selectors import endpoints_with_recent_deliveries
 
 
 def _owned_project(user, slug):
@@ -96,7 +101,7 @@ def key_rotate(request, slug, key_id):
 def key_revoke(request, slug, key_id):
     project = _owned_project(request.user, slug)
     api_key = get_object_or_404(APIKey, project=project, pk=key_id)
-    api_key_revoke(api_key=api_key)
+    api_key_revoke(api_key=api_key, user=request.user)
     messages.success(request, f"Key '{api_key.name}' ({api_key.display_prefix}…) is revoked.")
     return redirect("key-list", slug=slug)
 
@@ -110,3 +115,89 @@ def key_requests(request, slug, key_id):
         "project": project, "key": api_key, "requests": recent_requests_of(api_key), "shown": REQUESTS_SHOWN_PER_KEY,
     }  # fmt: skip
     return render(request, "apikeys/key_requests.html", context)
+
+
+def _render_webhooks(request, project, *, revealed=None, form=None, status=200):
+    context = {
+        "project": project,
+        "endpoints": endpoints_with_recent_deliveries(project=project),
+        "revealed": revealed,
+        "form": form or EndpointForm(),
+    }
+    return render(request, "apikeys/webhook_list.html", context, status=status)
+
+
+def _owned_endpoint(request, slug, endpoint_id):
+    project = _owned_project(request.user, slug)
+    return project, get_object_or_404(WebhookEndpoint, project=project, pk=endpoint_id)
+
+
+@login_required
+def webhook_list(request, slug):
+    return _render_webhooks(request, _owned_project(request.user, slug))
+
+
+@login_required
+@require_POST
+def webhook_create(request, slug):
+    project = _owned_project(request.user, slug)
+    form = EndpointForm(request.POST)
+    if not form.is_valid():
+        return _render_webhooks(request, project, form=form, status=400)
+    endpoint = webhooks.endpoint_create(project=project, **form.cleaned_data)
+    # Rendered, not redirected: the secret must never be stored to survive a redirect.
+    return _render_webhooks(request, project, revealed=endpoint)
+
+
+@login_required
+@require_POST
+def webhook_rotate(request, slug, endpoint_id):
+    project, endpoint = _owned_endpoint(request, slug, endpoint_id)
+    return _render_webhooks(request, project, revealed=webhooks.endpoint_secret_rotate(endpoint=endpoint))
+
+
+@login_required
+@require_POST
+def webhook_toggle(request, slug, endpoint_id):
+    _, endpoint = _owned_endpoint(request, slug, endpoint_id)
+    enabled = request.POST.get("enabled") == "1"
+    webhooks.endpoint_update(endpoint=endpoint, enabled=enabled)
+    messages.success(request, f"{endpoint.url} is {'enabled' if enabled else 'disabled'}.")
+    return redirect("webhook-list", slug=slug)
+
+
+@login_required
+@require_POST
+def webhook_ping(request, slug, endpoint_id):
+    _, endpoint = _owned_endpoint(request, slug, endpoint_id)
+    try:
+        webhooks.endpoint_ping(endpoint=endpoint, actor_user=request.user)
+    except webhooks.EndpointDisabled as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"A test event (ping) is on its way to {endpoint.url}.")
+    return redirect("webhook-list", slug=slug)
+
+
+@login_required
+@require_POST
+def webhook_delete(request, slug, endpoint_id):
+    _, endpoint = _owned_endpoint(request, slug, endpoint_id)
+    webhooks.endpoint_delete(endpoint=endpoint)
+    messages.success(request, f"{endpoint.url} is deleted.")
+    return redirect("webhook-list", slug=slug)
+
+
+@login_required
+@require_POST
+def webhook_resend(request, slug, delivery_id):
+    project = _owned_project(request.user, slug)
+    delivery = get_object_or_404(WebhookDelivery.objects.select_related("endpoint"), endpoint__project=project,
+                                 pk=delivery_id)  # fmt: skip
+    try:
+        webhooks.delivery_resend(delivery=delivery)
+    except webhooks.EndpointDisabled as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Delivery {delivery.public_id} is queued again.")
+    return redirect("webhook-list", slug=slug)

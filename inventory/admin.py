@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from inventory import selectors
-from inventory.models import MAX_UNITS, Product, Stock, StockMovement, Variant
+from inventory.models import LOW_STOCK, MAX_UNITS, Product, Stock, StockMovement, Variant
 from inventory.services.catalogue import (
     PRODUCT_FIELDS,
     VARIANT_FIELDS,
@@ -32,7 +32,6 @@ from inventory.services.stock import InsufficientStock, stock_adjust
 from salesledger.errors import ServiceError, form_add_service_error
 
 HISTORY_ROWS = 20
-LOW_STOCK = 5
 
 
 class VariantForm(forms.ModelForm):

@@ -78,6 +78,8 @@ class Variant(models.Model):
 
 # The counters are 32-bit integers: every quantity is checked against this before it reaches them.
 MAX_UNITS = 2_147_483_647
+# Available stock at or below this is low: the admin's filter, and the `stock.low` event when a change crosses it.
+LOW_STOCK = 5
 
 
 class Stock(models.Model):

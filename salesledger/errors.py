@@ -6,7 +6,6 @@ from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 MISSING_CREDENTIALS = "Missing API key: send Authorization: Bearer KEY, X-API-KEY: KEY or HTTP Basic."
 
@@ -256,6 +255,10 @@ def make_exception_handler(dialect: Dialect):
     """A DRF exception handler that answers every error in `dialect`'s shape."""
 
     def handler(exc, context):
+        # Imported here: DRF's views module loads its settings, which import the apps' authentication, and
+        # services of every app import this module.
+        from rest_framework.views import set_rollback
+
         request = context.get("request")
         headers = {}
         if isinstance(exc, ServiceError):

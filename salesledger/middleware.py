@@ -6,6 +6,7 @@ import uuid
 
 from django.http import HttpResponse
 
+from salesledger.context import current_request_id
 from salesledger.errors import dialect_for_path, json_error
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -30,7 +31,11 @@ class RequestIDMiddleware:
     def __call__(self, request):
         sent = request.headers.get(REQUEST_ID_HEADER, "")
         request.request_id = sent if _VALID_REQUEST_ID.match(sent) else uuid.uuid4().hex
-        response = self.get_response(request)
+        token = current_request_id.set(request.request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
         response[REQUEST_ID_HEADER] = request.request_id
         return response
 

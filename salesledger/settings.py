@@ -47,15 +47,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
     # Ours, in dependency order: each may import only those above it.
+    "events",
     "apikeys",
     "inventory",
     "tracking",
     "sales",
 ]
 
-# The task engine: tasks are rows of the database, run by `manage.py db_worker`.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Files of import jobs wait here until their job succeeds (or is imported again).
 IMPORTS_DIR = Path(os.environ.get("IMPORTS_DIR", BASE_DIR / "var" / "imports"))
 IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "5000"))
@@ -133,6 +133,24 @@ else:
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background tasks (webhook deliveries) run on Django's Tasks API. "database" keeps the queue in a
+# table of DATABASE_URL (no other server); "rq" puts it on Redis (REDIS_URL) for workers on many machines.
+# Either way the delivery state lives in our own tables, so switching engines loses nothing.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL.")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be 'database' or 'rq', not {TASKS_BACKEND!r}.")
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300}}
+
+# Webhooks go to public https URLs only. Hosts listed here may also be http and resolve to private,
+# loopback or link-local addresses (an in-house receiver); with DEBUG on, http is allowed everywhere.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_list("WEBHOOKS_ALLOW_PRIVATE_URLS", "")
 
 # Failed API authentications per minute before 429 instead of 401: per client address and existing key
 # prefix, and per client address for keys whose prefix does not exist (see SECURITY.md).

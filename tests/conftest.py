@@ -5,6 +5,7 @@ import os
 import shutil
 
 import pytest
+import redis
 from django.db import connection
 from django.test import Client
 
@@ -13,11 +14,20 @@ from tests.helpers import keyed_client
 
 CHROMIUM = "/usr/bin/chromium"
 IN_CI = bool(os.environ.get("CI"))
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+
+
+def redis_answers() -> bool:
+    try:
+        return bool(redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
 
 
 def pytest_collection_modifyitems(config, items):
     on_postgres = connection.vendor == "postgresql"
     has_chromium = shutil.which(CHROMIUM) is not None
+    has_redis = None
     deselected, kept = [], []
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
@@ -30,6 +40,12 @@ def pytest_collection_modifyitems(config, items):
             if IN_CI:
                 raise pytest.UsageError(f"CI must have {CHROMIUM} for the browser tests (apt-get install chromium).")
             item.add_marker(pytest.mark.skip(reason=f"needs Debian's chromium at {CHROMIUM}"))
+        if "redis" in item.keywords:
+            has_redis = redis_answers() if has_redis is None else has_redis
+            if not has_redis:
+                if IN_CI:
+                    raise pytest.UsageError(f"CI must have Redis at {TEST_REDIS_URL} for the RQ tests.")
+                item.add_marker(pytest.mark.skip(reason=f"needs Redis at {TEST_REDIS_URL} (set TEST_REDIS_URL)"))
         kept.append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)

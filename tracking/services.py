@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from apikeys.models import Project
+from events.services import NewEvent, events_record_many
 from salesledger.errors import NotFound, ServiceError
 from salesledger.money import (
     RATE_MAX,
@@ -366,8 +367,11 @@ def lead_event_track(
     customer_avatar: str | None = None,
     event_quantity: int = 1,
     metadata: dict | None = None,
+    actor_key=None,
 ) -> TrackedLead:
     """Record `event_quantity` lead events for the customer, created when new with the click as attribution.
+
+    Each lead event is also a `lead.created` event (one INSERT for all of them).
 
     A lead with the same customer and event name within 7 days is a duplicate: nothing is recorded
     (`recorded` is 0). The customer's row is locked, so concurrent duplicates record once.
@@ -395,7 +399,7 @@ def lead_event_track(
         duplicate = customer.lead_events.filter(event_name=event_name, created_at__gte=now - LEAD_DUPLICATE_WINDOW)
         if duplicate.exists():
             return TrackedLead(customer=customer, click_id=customer.click_id, recorded=0)
-        LeadEvent.objects.bulk_create(
+        leads = LeadEvent.objects.bulk_create(
             LeadEvent(
                 project=project,
                 customer=customer,
@@ -405,6 +409,9 @@ def lead_event_track(
                 created_at=now,
             )
             for _ in range(event_quantity)
+        )
+        events_record_many(
+            project_id=project.pk, events=[_conversion_event(lead, customer) for lead in leads], actor_key=actor_key
         )
     return TrackedLead(customer=customer, click_id=customer.click_id, recorded=event_quantity)
 
@@ -424,10 +431,13 @@ def sale_event_track(
     customer_name: str | None = None,
     customer_email: str | None = None,
     customer_avatar: str | None = None,
+    actor_key=None,
 ) -> SaleEvent | None:
     """Record a sale of `amount` minor units of `currency` for the customer, converted to US cents at
     today's rate, or with its conversion pending when the currency has no rate yet (converted when one
     is loaded).
+
+    Writes a `conversion.created` event (and `lead.created` for a lead recorded with it).
 
     Returns the sale event, or None for an amount of 0 (nothing is recorded). An unknown customer is
     created (direct sale tracking); for a customer created here, `lead_event_name` names the lead event
@@ -455,7 +465,7 @@ def sale_event_track(
                 click_id=click_id,
             )
             lead = _lead_for_sale(customer=customer, created=created, lead_event_name=lead_event_name)
-            return SaleEvent.objects.create(
+            sale = SaleEvent.objects.create(
                 project=project,
                 customer=customer,
                 lead_event=lead,
@@ -469,11 +479,38 @@ def sale_event_track(
                 invoice_id=invoice_id,
                 metadata=metadata or {},
             )
+            new_lead = [_conversion_event(lead, customer)] if created and lead is not None else []
+            events_record_many(
+                project_id=project.pk, events=[*new_lead, _conversion_event(sale, customer)], actor_key=actor_key
+            )
+            return sale
     except IntegrityError:
         existing = _sale_by_invoice(project, invoice_id) if invoice_id is not None else None
         if existing is None:
             raise
         return existing
+
+
+def _conversion_event(conversion: LeadEvent | SaleEvent, customer: Customer) -> NewEvent:
+    """`lead.created` or `conversion.created`, with the conversion as `GET /api/v1/conversions/` lists it."""
+    from tracking.api.native import ConversionSerializer  # The native shape; the API imports these services.
+
+    lead = isinstance(conversion, LeadEvent)
+    row = {
+        "id": conversion.pk, "kind": "lead" if lead else "sale", "customer_id": customer.pk,
+        "customer_external_id": customer.external_id, "event_name": conversion.event_name,
+        "click_id": conversion.click_id if lead else (conversion.lead_event or customer).click_id,
+        "amount": None if lead else conversion.amount,
+        "original_amount": None if lead else conversion.original_amount,
+        "original_currency": None if lead else conversion.original_currency,
+        "payment_processor": None if lead else conversion.payment_processor,
+        "invoice_id": None if lead else conversion.invoice_id,
+        "lead_event_id": None if lead else conversion.lead_event_id,
+        "metadata": conversion.metadata, "created_at": conversion.created_at,
+    }  # fmt: skip
+    return NewEvent(
+        "lead.created" if lead else "conversion.created", ConversionSerializer(row).data, object_id=str(conversion.pk)
+    )
 
 
 def _sale_by_invoice(project, invoice_id) -> SaleEvent | None:

@@ -17,6 +17,11 @@ ANY_REQUEST_ERRORS = {
     "401": "Invalid or missing API key.",
     "429": "Rate limit exceeded, or too many failed authentication attempts; see `Retry-After`.",
 }
+# Answered by the HTTP server (gunicorn refuses a request line over 4 KB) before the application runs.
+URI_TOO_LONG = {
+    "description": "The path and query are too long (over 4 KB): answered by the server, in HTML.",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 WRITE_ERRORS = {
     "409": f"A request with the same `{IDEMPOTENCY_HEADER}` is still being processed; retry later.",
     "413": "Request body too large (1 MB; 50 MB for the custobar upload, 1 GB for an import file).",
@@ -62,6 +67,8 @@ class GateAutoSchema(AutoSchema):
             responses.setdefault(
                 code, {"description": description, "content": {"application/json": {"schema": ERROR_BODY}}}
             )
+        if self.method == "GET":
+            responses.setdefault("414", URI_TOO_LONG)
         for code, response in responses.items():
             headers = response.setdefault("headers", {})
             headers.setdefault("X-Request-ID", {"schema": {"type": "string"}, "description": "The request's id."})

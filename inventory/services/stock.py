@@ -14,7 +14,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from inventory.models import MAX_UNITS, Stock, StockMovement, Variant
+from events.services import NewEvent, events_record_many
+from inventory.models import LOW_STOCK, MAX_UNITS, Stock, StockMovement, Variant
 from salesledger.errors import Conflict, NotFound, ServiceError
 
 Reason = StockMovement.Reason
@@ -197,7 +198,9 @@ def _as_uuid(value) -> uuid.UUID:
 
 
 def _apply_deltas(*, deltas: dict[_Key, int], reason, sale_id, actor_user, actor_key, note) -> list[StockMovement]:
-    """Lock, check every item, then write: counters in one UPDATE, movements in one INSERT."""
+    """Lock, check every item, then write: counters in one UPDATE, movements in one INSERT, and the
+    events in one INSERT (`stock.adjusted` for a correction, `stock.low` for each item whose available
+    stock fell to LOW_STOCK or below)."""
     unit_on_hand, unit_reserved = _UNIT_DELTAS[reason]
     with transaction.atomic():
         stocks = _lock(deltas.keys())
@@ -223,8 +226,9 @@ def _apply_deltas(*, deltas: dict[_Key, int], reason, sale_id, actor_user, actor
             raise InsufficientReservation(unreserved)
 
         now = timezone.now()
-        movements = []
+        movements, low = [], []
         for (product_id, variant_id), stock, new_on_hand, new_reserved in changes:
+            was_available = stock.available
             movements.append(
                 StockMovement(
                     product_id=product_id,
@@ -240,8 +244,35 @@ def _apply_deltas(*, deltas: dict[_Key, int], reason, sale_id, actor_user, actor
                 )
             )
             stock.on_hand, stock.reserved = new_on_hand, new_reserved
+            if was_available > LOW_STOCK >= stock.available:
+                low.append(stock)
         Stock.objects.bulk_update([stock for _, stock, _, _ in changes], ["on_hand", "reserved"])
-        return StockMovement.objects.bulk_create(movements)
+        movements = StockMovement.objects.bulk_create(movements)
+        events = [NewEvent("stock.low", _stock_data(stock), object_id=str(stock.product_id)) for stock in low]
+        if reason == Reason.ADJUSTMENT:
+            [(_, stock, _, _)] = changes
+            adjusted = _stock_data(stock, movements[0])
+            events.insert(0, NewEvent("stock.adjusted", adjusted, object_id=str(stock.product_id)))
+        events_record_many(
+            project_id=changes[0][1].product.project_id, events=events, actor_user=actor_user, actor_key=actor_key
+        )
+        return movements
+
+
+def _stock_data(stock: Stock, movement: StockMovement | None = None) -> dict:
+    """A stock row as `adjust-stock` answers it (with the movement of a correction: its reason, note and actor)."""
+    from inventory.api.native import AdjustStockResultSerializer  # The native shape; the API imports these services.
+
+    data = AdjustStockResultSerializer(
+        {
+            "product_id": stock.product_id, "variant_id": stock.variant_id, "on_hand": stock.on_hand,
+            "reserved": stock.reserved, "available": stock.available, "movement": movement,
+        }
+    ).data  # fmt: skip
+    data["name"] = _describe((stock.product_id, stock.variant_id), stock)["name"]
+    if movement is None:
+        del data["movement"]
+    return data
 
 
 def _describe(key: _Key, stock: Stock) -> dict:

@@ -6,8 +6,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
 
 from apikeys.models import Project
+from events.selectors import events_of_object
 from sales.ledger.models import Sale, SaleChannel, SaleLine, SaleStatus
 from sales.ledger.services import LineInput, sale_cancel, sale_confirm, sale_create
 from salesledger.errors import ServiceError, form_add_service_error
@@ -67,10 +69,35 @@ class SaleAdmin(admin.ModelAdmin):
     fields = [
         "id", "project", "channel", "status", "currency", "subtotal", "discount", "shipping", "tax", "total",
         "category", "customer", "user", "api_key", "external_id", "original_state", "location", "sale_type",
-        "stock_applied", "extra", "created_at", "confirmed_at", "cancelled_at",
+        "stock_applied", "extra", "created_at", "confirmed_at", "cancelled_at", "timeline",
     ]  # fmt: skip
     readonly_fields = fields
     actions = ["confirm_sales", "cancel_sales"]
+
+    @admin.display(description="Timeline")
+    def timeline(self, sale):
+        """The sale's history from its events: what happened, when, by whom, from which request."""
+        events = events_of_object(object_id=sale.pk) if sale.pk else []
+        if not events:
+            return "-"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    event.created.strftime("%Y-%m-%d %H:%M:%S"), event.type,
+                    f"{event.previous_status} → {event.data.get('status', '')}" if event.previous_status else
+                    event.data.get("status", ""),
+                    event.actor_display, event.request_id,
+                )
+                for event in events
+            ),
+        )  # fmt: skip
+        return format_html(
+            '<table class="sale-timeline"><thead><tr><th>When (UTC)</th><th>Event</th><th>Status</th><th>By</th>'
+            "<th>Request</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     def has_change_permission(self, request, obj=None):
         return False  # Corrections are the Confirm / Cancel actions, which go through the services.

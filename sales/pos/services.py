@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from sales.ledger.models import Sale, SaleChannel, SaleStatus
+from sales.ledger.services import sale_events_record
 from sales.pos.models import Location, TransactionDeletion
 from sales.pos.selectors import locations_require, pos_transaction_get, pos_transactions_in_period
 from salesledger.errors import Conflict, ServiceError
@@ -102,12 +103,16 @@ def pos_transactions_create(
     sales = [_sale(project=project, item=item, user=user, api_key=api_key, now=now) for item in transactions]
     with transaction.atomic():
         locations_require(project=project, location_ids=[item.location_id for item in transactions], lock=True)
-        return Sale.objects.bulk_create(sales)
+        sales = Sale.objects.bulk_create(sales)
+        sale_events_record(changes=[("sale.created", sale) for sale in sales], lines=[], user=user, api_key=api_key)
+        return sales
 
 
 def _delete(*, project, location_id: int, sales: list[Sale], kind, start=None, end=None, user, api_key, request_id):
-    """Delete `sales` (already locked) and record them; the caller holds the transaction."""
+    """Delete `sales` (already locked) and record them (and a `sale.deleted` event each); the caller holds
+    the transaction. POS transactions have no lines."""
     rows = json.loads(serializers.serialize("json", sales))
+    sale_events_record(changes=[("sale.deleted", sale) for sale in sales], lines=[], user=user, api_key=api_key)
     Sale.objects.filter(pk__in=[sale.pk for sale in sales]).delete()
     return TransactionDeletion.objects.create(
         project=project,
@@ -194,6 +199,7 @@ def pos_deletion_restore(*, deletion: TransactionDeletion, user=None) -> list[Sa
         sales = [item.object for item in serializers.deserialize("python", locked.rows)]
         _forget_what_is_gone(sales)
         sales = Sale.objects.bulk_create(sales)
+        sale_events_record(changes=[("sale.restored", sale) for sale in sales], lines=[], user=user)
         locked.restored_at = timezone.now()
         locked.restored_by = user
         locked.save(update_fields=["restored_at", "restored_by"])

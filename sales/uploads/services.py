@@ -27,7 +27,7 @@ from psycopg.types.json import set_json_dumps
 from inventory.models import Product
 from inventory.services.catalogue import products_create_many
 from sales.ledger.models import Sale, SaleChannel, SaleLine
-from sales.ledger.services import sale_status_allowed, sale_status_columns
+from sales.ledger.services import sale_events_record, sale_status_allowed, sale_status_columns
 from sales.uploads.models import Upload
 from sales.uploads.parse import (
     COMPANY_FIELD,
@@ -299,6 +299,7 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
 
     counts = _Counts()
     new_sales, changed_sales, new_lines, changed_lines, deleted_lines = [], [], [], [], []
+    previous = {}
     for sale_id, txn in transactions.items():
         sale = existing.get(sale_id)
         sale_pk = sale.pk if sale is not None else uuid.uuid4()
@@ -319,6 +320,8 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
             new_sales.append({**new_sale, "id": sale_pk, "external_id": sale_id, **values})
             counts.transactions_created += 1
         elif lines_changed or any(getattr(sale, name) != value for name, value in values.items()):
+            if values.get("status", sale.status) != sale.status:
+                previous[sale.pk] = sale.status
             for name, value in values.items():
                 setattr(sale, name, value)
             changed_sales.append(sale)
@@ -345,6 +348,7 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
     _update(SaleLine, changed_lines, LINE_UPDATE_FIELDS)
     _insert(Sale, new_sales)
     _update(Sale, changed_sales, SALE_UPDATE_FIELDS)
+    _events_record(new_sales, changed_sales, new_lines, deleted_lines, lines_of, previous, user, api_key)
     return Upload.objects.create(
         project=project,
         user=user,
@@ -354,6 +358,16 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
         products_created=products_created,
         **{name: getattr(counts, name) for name in _Counts.__slots__},
     )
+
+
+def _events_record(new_sales, changed_sales, new_lines, deleted_lines, lines_of, previous, user, api_key) -> None:
+    """`sale.created` for each new sale, `sale.updated` (with the previous status when it moved) for each
+    changed one, with their lines as they now are: one INSERT per 2,000 sales."""
+    deleted = {line.pk for line in deleted_lines}
+    kept = [line for sale in changed_sales for line in lines_of.get(sale.pk, []) if line.pk not in deleted]
+    lines = kept + [SaleLine(**row) for row in new_lines]
+    changes = [("sale.created", Sale(**row)) for row in new_sales] + [("sale.updated", s) for s in changed_sales]
+    sale_events_record(changes=changes, lines=lines, previous=previous, user=user, api_key=api_key)
 
 
 def _defaults(model) -> dict:

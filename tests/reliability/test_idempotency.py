@@ -156,11 +156,11 @@ def test_reads_ignore_the_header(api):
 def test_query_cost_of_a_keyed_write(api, django_assert_num_queries):
     """Without a key the gate adds the rate counter and the log row; a key adds its claim and its answer."""
     post(api, "native", {"name": "warm"}, key="warm")
-    # auth + rate counter + (view: key insert) + request log
-    with django_assert_num_queries(4):
+    # auth + rate counter + (view: key insert, its api_key.created event) + request log
+    with django_assert_num_queries(5):
         api.post("/api/v1/test-writes", {"name": "plain"}, format="json")
     # + claim insert (savepoint, insert, release: one statement outside a test transaction) + stored answer
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         post(api, "native", {"name": "keyed"}, key="new")
     # replay: auth + rate counter + refused claim (savepoint, rollback, release) + read + request log
     with django_assert_num_queries(8):

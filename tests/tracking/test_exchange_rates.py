@@ -146,8 +146,10 @@ def test_loads_from_a_url(tmp_path):
         (b'<!DOCTYPE x [<!ENTITY a "b">]><x/>', "XML with a DTD is refused"),
         (ECB_DAILY.replace(b"rate='0.875'", b"rate='-1'"), "GBP: rate '-1' is not a positive number"),
         (b"PK not really", "not a readable zip file (File is not a zip file)"),
-        (ECB_DAILY.replace(b"rate='187.5'", b"rate='250000000'"),
-         "JPY of 2026-11-27: rate 200000000.0000000000 per USD must be between 0.00000001 and 100000000."),
+        (
+            ECB_DAILY.replace(b"rate='187.5'", b"rate='250000000'"),
+            "JPY of 2026-11-27: rate 200000000.0000000000 per USD must be between 0.00000001 and 100000000.",
+        ),
     ],
 )
 def test_a_bad_ecb_file_loads_nothing(tmp_path, content, error):

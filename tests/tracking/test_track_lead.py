@@ -134,10 +134,11 @@ def test_a_lead_without_any_customer_id_is_a_400(api):
 
 def test_a_lead_costs_the_same_few_queries_whatever_its_quantity(project, django_assert_num_queries):
     lead_args = {"project": project, "event_name": "Seat added", "click_id": "clk"}
-    # Savepoint, customer lookup, insert, lookup again, row lock, duplicate check, one insert, release.
-    with django_assert_num_queries(8):
+    # Savepoint, customer lookup, insert, lookup again, row lock, duplicate check, one insert, the
+    # lead.created events' insert, release.
+    with django_assert_num_queries(9):
         lead_event_track(customer_external_id="a", event_quantity=1, **lead_args)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         lead_event_track(customer_external_id="b", event_quantity=100, **lead_args)
     # A duplicate: savepoint, lookup, row lock, duplicate check, release.
     with django_assert_num_queries(5):

@@ -321,7 +321,7 @@ class TrackSaleView(TrackView):
     )
     def post(self, request):
         data = self.validated(TrackSaleRequestSerializer)
-        event = sale_event_track(project=self.project, **data)
+        event = sale_event_track(project=self.project, **data, actor_key=request.auth)
         return Response(untracked_sale_body(data) if event is None else sale_body(event))
 
 
@@ -335,7 +335,9 @@ class TrackLeadView(TrackView):
         tags=["track"],
     )
     def post(self, request):
-        tracked = lead_event_track(project=self.project, **self.validated(TrackLeadRequestSerializer))
+        tracked = lead_event_track(
+            project=self.project, **self.validated(TrackLeadRequestSerializer), actor_key=request.auth
+        )
         customer = customer_body(tracked.customer)
         del customer["id"]
         return Response({"click": {"id": tracked.click_id}, "link": None, "customer": customer})

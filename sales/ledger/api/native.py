@@ -1,5 +1,8 @@
 """Native sales API: `/api/v1/sales/` lists, reads, creates, confirms and cancels a project's sales."""
 
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -34,6 +37,38 @@ class SaleSerializer(serializers.ModelSerializer):
             "customer", "user", "api_key", "external_id", "original_state", "location", "sale_type", "extra",
             "stock_applied", "created_at", "confirmed_at", "cancelled_at", "lines",
         ]  # fmt: skip
+
+
+def _columns(serializer_class) -> list[tuple[str, str]]:
+    """(name, model attribute) of each plain model field a serializer renders."""
+    meta = serializer_class.Meta
+    return [(name, meta.model._meta.get_field(name).attname) for name in meta.fields if name != "lines"]
+
+
+def _plain(value):
+    """A model value as these serializers render it: times in UTC with `Z`, UUIDs as text, money as Decimal
+    (a JSON number once encoded), the rest as it is."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def sale_snapshots(sales, lines) -> list[dict]:
+    """Each sale as `GET /api/v1/sales/{id}` shows it, from the sales and lines in hand: what its events carry.
+
+    No query, and fast enough for an upload of thousands of sales (DRF's serializers cost about 1 ms a sale);
+    tests compare it with the API's own answer.
+    """
+    sale_columns, line_columns = _columns(SaleSerializer), _columns(SaleLineSerializer)
+    by_sale = defaultdict(list)
+    for line in sorted(lines, key=lambda line: line.position):
+        by_sale[line.sale_id].append({name: _plain(getattr(line, attname)) for name, attname in line_columns})
+    return [
+        {**{name: _plain(getattr(sale, attname)) for name, attname in sale_columns}, "lines": by_sale[sale.pk]}
+        for sale in sales
+    ]
 
 
 class SaleLineInputSerializer(serializers.Serializer):

@@ -1,0 +1,110 @@
+"""Every write of events: recording them with the change they describe, and purging old ones.
+
+Services of every app call `event_record` (one change) or `events_record_many` (a batch) inside
+their own transaction, so an event exists exactly when its change committed. Recording is one
+INSERT, which also tells whether the project has webhook endpoints; only then are deliveries
+written (same transaction) and their tasks enqueued once it commits.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from events.models import Actor, Event
+from events.webhooks import services as webhooks
+from events.webhooks.models import WebhookEndpoint
+from salesledger.context import current_request_id
+
+# Rows per INSERT: well under the bound parameters SQLite (32,766) and PostgreSQL (65,535) accept.
+BATCH_ROWS = 2000
+RETENTION = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """What changed: the event's type, the object in the native API's shape, and its id."""
+
+    type: str
+    data: dict
+    object_id: str = ""
+    previous_status: str = ""
+
+
+def actor_of(*, actor_user=None, actor_key=None) -> tuple[str, str]:
+    """(actor type, name): the API key's prefix when a key acted, else the user's name, else the system."""
+    if actor_key is not None:
+        return Actor.API_KEY, actor_key.display_prefix
+    if actor_user is not None:
+        return Actor.USER, actor_user.get_username()
+    return Actor.SYSTEM, ""
+
+
+def event_record(
+    *, project_id, type: str, data: dict, object_id="", previous_status: str = "", actor_user=None, actor_key=None
+) -> Event:
+    """Record one event of the project in the current transaction (one INSERT when it has no endpoints)."""
+    [event] = events_record_many(
+        project_id=project_id,
+        events=[NewEvent(type=type, data=data, object_id=str(object_id), previous_status=previous_status)],
+        actor_user=actor_user,
+        actor_key=actor_key,
+    )
+    return event
+
+
+def events_record_many(*, project_id, events: list[NewEvent], actor_user=None, actor_key=None) -> list[Event]:
+    """Record a batch of events of one project: one INSERT per 2,000, plus the deliveries when it has endpoints."""
+    if not events:
+        return []
+    actor_type, actor = actor_of(actor_user=actor_user, actor_key=actor_key)
+    now = timezone.now()
+    request_id = current_request_id.get()
+    rows = [
+        Event(
+            id=uuid.uuid4(),
+            project_id=project_id,
+            type=new.type,
+            created=now,
+            actor_type=actor_type,
+            actor=actor,
+            request_id=request_id,
+            object_id=new.object_id,
+            data=new.data,
+            previous_status=new.previous_status,
+        )
+        for new in events
+    ]
+    # Without a savepoint: inside the caller's transaction this costs no statement of its own.
+    with transaction.atomic(savepoint=False):
+        has_endpoints = False
+        for start in range(0, len(rows), BATCH_ROWS):
+            has_endpoints |= _insert(rows[start : start + BATCH_ROWS])
+        if has_endpoints:
+            webhooks.deliveries_create(project_id=project_id, events=rows, now=now)
+    return rows
+
+
+def _insert(rows: list[Event]) -> bool:
+    """INSERT the rows in one statement; returns whether their project has an enabled webhook endpoint."""
+    fields = Event._meta.concrete_fields
+    table = connection.ops.quote_name(Event._meta.db_table)
+    endpoints = connection.ops.quote_name(WebhookEndpoint._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+    params = [f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows for f in fields]
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING "
+        f"EXISTS (SELECT 1 FROM {endpoints} WHERE project_id = {table}.project_id AND enabled)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return any(flag for (flag,) in cursor.fetchall())
+
+
+def events_purge(*, before) -> int:
+    """Delete the events created before `before` (their deliveries and attempts with them); returns how many."""
+    deleted, per_model = Event.objects.filter(created__lt=before).delete()
+    return per_model.get(Event._meta.label, 0)
