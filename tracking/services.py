@@ -15,6 +15,7 @@ from rest_framework import status
 
 from apikeys.models import Project
 from events.services import NewEvent, events_record_many
+from salesledger.bulk import json_recordset
 from salesledger.errors import NotFound, ServiceError
 from salesledger.money import (
     RATE_MAX,
@@ -126,22 +127,16 @@ def _new_customer(project, identity) -> dict:
 
 def _customers_insert(rows: list[dict]) -> set:
     """Insert the customers `rows` (from `_new_customer`), skipping any a concurrent request inserted
-    first (same external id); returns the ids tried. On PostgreSQL one `INSERT ... SELECT FROM
-    jsonb_to_recordset` of the rows sent as one JSON document, whatever their number (a bulk import
-    creates thousands; psycopg would quote an array per column element by element); else `bulk_create`."""
+    first (same external id); returns the ids tried. On PostgreSQL one INSERT of the rows bound as one
+    JSON document (`salesledger.bulk`), whatever their number (a bulk import creates thousands); else
+    `bulk_create`."""
     if connection.vendor != "postgresql":
         Customer.objects.bulk_create([Customer(**row) for row in rows], ignore_conflicts=True)
     else:
-        fields = [Customer._meta.get_field(name) for name in rows[0]]  # (get_field knows attnames too)
-        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-        record = ", ".join(
-            f"{connection.ops.quote_name(name)} {field.db_type(connection)}"
-            for name, field in zip(rows[0], fields, strict=True)
-        )
+        columns, select = json_recordset(Customer, list(rows[0]))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {Customer._meta.db_table} ({columns}) SELECT * "
-                f"FROM jsonb_to_recordset(%s::jsonb) AS row({record}) ON CONFLICT DO NOTHING",
+                f"INSERT INTO {Customer._meta.db_table} ({columns}) {select} ON CONFLICT DO NOTHING",
                 [msgspec.json.encode(rows).decode()],
             )
     return {row["id"] for row in rows}
