@@ -3,9 +3,15 @@
 With `REDIS_URL` set they live in Redis (atomic INCR). Otherwise each bucket is one database row
 bumped by one atomic upsert: Django's database cache would do the same job with a non-atomic
 get-then-set (lost updates between workers) and about six queries per hit.
+
+Redis unreachable degrades, never fails: the counters fall back to the database rows for
+REDIS_RETRY_SECONDS (one warning per process each time), then Redis is tried again, so limits keep
+holding through an outage and go back to Redis by themselves. The two stores count apart: a window
+that spans the switch starts again from zero in the other store.
 """
 
 import ipaddress
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -14,11 +20,15 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from apikeys.models import RateCounter
 
+logger = logging.getLogger(__name__)
 RATE_WINDOW_SECONDS = 60
+# After Redis fails, how long the counters stay in the database before Redis is tried again.
+REDIS_RETRY_SECONDS = 10
 # A key-guessing client gets 429 instead of 401 after this many failures per minute from its address:
 # per (address, prefix) for a key whose prefix exists, so guessing one project's key from a shared
 # address (a NAT, an office) never locks another project's keys out; per address, with a much larger
@@ -68,9 +78,21 @@ def reset_in(seconds: int) -> int:
     return _period(seconds, time.time())[1]
 
 
+_redis_retry_at = 0.0
+
+
 def _redis():
+    """The Redis cache, unless there is none or it failed less than REDIS_RETRY_SECONDS ago."""
     backend = caches["default"]
-    return backend if isinstance(backend, RedisCache) else None
+    if not isinstance(backend, RedisCache) or time.time() < _redis_retry_at:
+        return None
+    return backend
+
+
+def _redis_failed(error: RedisError) -> None:
+    global _redis_retry_at
+    _redis_retry_at = time.time() + REDIS_RETRY_SECONDS
+    logger.warning("Redis unreachable (%s): rate limits count in the database for %ds.", error, REDIS_RETRY_SECONDS)
 
 
 _UPSERT = """
@@ -94,11 +116,14 @@ def hit(
     peek_period, _ = _period(peek_seconds, now)
     redis = _redis()
     if redis is not None:
-        name = f"rate:{bucket}:{period}"
-        redis.add(name, 0, timeout=seconds + 1)
-        hits = redis.incr(name)
-        peeked = redis.get(f"rate:{peek}:{peek_period}", 0) if peek else 0
-        return Window(hits, limit, reset), peeked
+        try:
+            name = f"rate:{bucket}:{period}"
+            redis.add(name, 0, timeout=seconds + 1)
+            hits = redis.incr(name)
+            peeked = redis.get(f"rate:{peek}:{peek_period}", 0) if peek else 0
+            return Window(hits, limit, reset), peeked
+        except RedisError as error:
+            _redis_failed(error)
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT.format(table=RateCounter._meta.db_table), [bucket, period, peek, peek_period])
         hits, peeked = cursor.fetchone()
@@ -110,7 +135,10 @@ def peek(bucket: str, *, seconds: int) -> int:
     period, _ = _period(seconds, time.time())
     redis = _redis()
     if redis is not None:
-        return redis.get(f"rate:{bucket}:{period}", 0)
+        try:
+            return redis.get(f"rate:{bucket}:{period}", 0)
+        except RedisError as error:
+            _redis_failed(error)
     row = RateCounter.objects.filter(bucket=bucket, period=period).values_list("hits", flat=True).first()
     return row or 0
 

@@ -3,12 +3,14 @@
 import logging
 import time
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from apikeys.limits import client_address
 from apikeys.models import APIKey
 from apikeys.services import request_log_write
 from salesledger.errors import dialect_for_path
+from salesledger.metrics import api_request_observed
 
 logger = logging.getLogger("apikeys.requests")
 ERROR_TEXT_LIMIT = 1000
@@ -22,33 +24,45 @@ def error_text(response) -> str:
 
 
 class RequestLogMiddleware:
-    """One row and one log line per API request: key, status, duration and request id, never secrets or bodies."""
+    """One row, one log line and its metrics per API request: key, status, duration and request id, never
+    secrets or bodies."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if dialect_for_path(request.path) is None:
+        dialect = dialect_for_path(request.path)
+        if dialect is None:
             return self.get_response(request)
         started_at = timezone.now()
         started = time.monotonic()
         response = self.get_response(request)
-        duration_ms = int((time.monotonic() - started) * 1000)
+        seconds = time.monotonic() - started
+        duration_ms = int(seconds * 1000)
+        match = request.resolver_match
+        api_request_observed(
+            endpoint=match.view_name if match else "unmatched", dialect=dialect.name, method=request.method[:10],
+            status=response.status_code, seconds=seconds, replayed=response.get("Idempotent-Replayed") == "true",
+        )  # fmt: skip
         api_key = getattr(request, "auth", None)
         api_key = api_key if isinstance(api_key, APIKey) else None
         request_id = getattr(request, "request_id", "")
-        request_log_write(
-            created_at=started_at,
-            api_key=api_key,
-            project_id=api_key.project_id if api_key else None,
-            method=request.method[:10],
-            path=request.path[:500],
-            status_code=response.status_code,
-            duration_ms=duration_ms,
-            request_id=request_id,
-            client_address=client_address(request),
-            error=error_text(response),
-        )
+        try:
+            request_log_write(
+                created_at=started_at,
+                api_key=api_key,
+                project_id=api_key.project_id if api_key else None,
+                method=request.method[:10],
+                path=request.path[:500],
+                status_code=response.status_code,
+                duration_ms=duration_ms,
+                request_id=request_id,
+                client_address=client_address(request),
+                error=error_text(response),
+            )
+        except DatabaseError:
+            # The answer stands (a write it reports has committed): a log row is never worth an error.
+            logger.exception("Could not write the request log row of %s %s", request.method, request.path)
         logger.info(
             "%s %s %s %dms request_id=%s key=%s",
             request.method, request.path, response.status_code, duration_ms, request_id,

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apikeys import keys
@@ -145,13 +146,16 @@ class IdempotencyKeyInFlight(Conflict):
 
 
 def idempotency_claim(*, project: Project, key: str, method: str, path: str, fingerprint: str, now):
-    """Claim `key` for a request about to run, or find the answer stored for it.
+    """Phase 1 of a keyed request: claim `key`, or find the answer stored for it (one short transaction).
 
     Returns `(record, claimed)`: `claimed` is True when the caller now owns the key and must run the
-    request, then call `idempotency_complete` or `idempotency_release`; False when `record` holds the
-    stored answer to replay. Raises IdempotencyKeyReused (422) when the key was used with another
+    request in a transaction that starts with `idempotency_hold` and ends with `idempotency_complete`
+    (or roll back and call `idempotency_release`); False when `record` holds the stored answer to
+    replay. Raises IdempotencyKeyReused (422) when the key was used with another
     method, path or body, and IdempotencyKeyInFlight (409) while the first request still runs.
-    The unique (project, key) row decides races between workers: one insert wins.
+    The unique (project, key) row decides races between workers: one insert wins. An unfinished claim
+    whose owner is gone (its worker crashed, so its transaction and row lock went with it) is taken
+    over at once where the database can tell (`SKIP LOCKED`), else after IDEMPOTENCY_CLAIM_TIMEOUT.
     """
     fields = {"method": method, "path": path[:2000], "fingerprint": fingerprint}
     for _attempt in range(3):
@@ -165,9 +169,10 @@ def idempotency_claim(*, project: Project, key: str, method: str, path: str, fin
             record = IdempotencyKey.objects.filter(project=project, key=key).first()
         if record is None:
             continue  # Released between our insert and our read: try to claim it again.
-        abandoned = record.completed_at is None and record.claimed_at <= now - IDEMPOTENCY_CLAIM_TIMEOUT
-        if record.expires_at <= now or abandoned:
-            taken = IdempotencyKey.objects.filter(pk=record.pk, claimed_at=record.claimed_at).update(
+        if record.expires_at <= now or _abandoned(record, now):
+            taken = IdempotencyKey.objects.filter(
+                Q(completed_at__isnull=True) | Q(expires_at__lte=now), pk=record.pk, claimed_at=record.claimed_at
+            ).update(
                 claimed_at=now, completed_at=None, expires_at=now + IDEMPOTENCY_TTL, status_code=None,
                 content_type="", body=b"", **fields,
             )  # fmt: skip
@@ -185,8 +190,36 @@ def idempotency_claim(*, project: Project, key: str, method: str, path: str, fin
     raise IdempotencyKeyInFlight("A request with this Idempotency-Key is still being processed; retry later.")
 
 
+def _abandoned(record: IdempotencyKey, now) -> bool:
+    """An unfinished claim that no running request holds: its owner's row lock is gone (or, where the
+    database cannot skip locked rows, the claim is older than any request may run)."""
+    if record.completed_at is not None:
+        return False
+    if record.claimed_at <= now - IDEMPOTENCY_CLAIM_TIMEOUT:
+        return True
+    if not connection.features.has_select_for_update_skip_locked:
+        return False
+    with transaction.atomic():
+        return IdempotencyKey.objects.select_for_update(skip_locked=True).filter(pk=record.pk).exists()
+
+
+def idempotency_hold(*, record: IdempotencyKey) -> None:
+    """Phase 2 of a keyed request, first statement of the request's transaction: lock the claim, so
+    that other workers see it running for as long as the transaction lasts (a worker that dies takes
+    its lock with it). Raises IdempotencyKeyInFlight (409) when another request took the claim over.
+    """
+    held = (
+        IdempotencyKey.objects.select_for_update(skip_locked=True)
+        .filter(pk=record.pk, claimed_at=record.claimed_at, completed_at__isnull=True)
+        .exists()
+    )
+    if not held:
+        raise IdempotencyKeyInFlight("A request with this Idempotency-Key is still being processed; retry later.")
+
+
 def idempotency_complete(*, record: IdempotencyKey, status_code: int, content_type: str, body: bytes, now) -> None:
-    """Store the answer of the request that owns `record`'s claim, to be replayed for 24 hours."""
+    """Store the answer of the request holding `record`, in that request's transaction: the answer
+    commits with the request's writes or not at all, so a retry after any crash replays or runs once."""
     IdempotencyKey.objects.filter(pk=record.pk, claimed_at=record.claimed_at).update(
         completed_at=now, status_code=status_code, content_type=content_type, body=body
     )

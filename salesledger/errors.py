@@ -1,13 +1,22 @@
 """Domain errors and how each API dialect renders an error: one shape per documented API."""
 
+import logging
 from http import HTTPStatus
 
 from django.core.exceptions import DisallowedHost
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+logger = logging.getLogger(__name__)
 MISSING_CREDENTIALS = "Missing API key: send Authorization: Bearer KEY, X-API-KEY: KEY or HTTP Basic."
+# The database could not be reached or dropped the connection (a restart, a failover, a full pool):
+# a 503 the client may retry, not a 500. Django closes such a connection after the request, and the
+# next request opens a new one, so the service recovers by itself when the database is back.
+DATABASE_OUTAGES = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER = 2
+DATABASE_UNAVAILABLE = "The database is unavailable for a moment; retry shortly."
 
 
 class ServiceError(Exception):
@@ -267,6 +276,9 @@ def make_exception_handler(dialect: Dialect):
             if isinstance(exc, Busy):
                 headers["Retry-After"] = str(exc.retry_after)
             return Response(body, status=status_code, headers=headers)
+        if isinstance(exc, DATABASE_OUTAGES):
+            logger.warning("Database unavailable on %s: %s", request.path if request else "?", exc)
+            return database_unavailable(request, dialect)
         if not isinstance(exc, exceptions.APIException):
             return None  # Unexpected: Django's handler500 answers in the dialect's shape.
         if getattr(exc, "auth_header", None):
@@ -297,8 +309,16 @@ def form_add_service_error(form, error: ServiceError) -> None:
         form.add_error(None, str(error))
 
 
-def json_error(request, status_code: int, message: str | None = None) -> JsonResponse:
+def json_error(request, status_code: int, message: str | None = None, headers=None) -> JsonResponse:
     """An error outside DRF (unknown path, crash) in the shape of the path's dialect."""
     dialect = dialect_for_path(request.path) or NATIVE
     text = message or HTTPStatus(status_code).phrase
-    return JsonResponse(dialect.body(status_code, text, [], request), status=status_code)
+    return JsonResponse(dialect.body(status_code, text, [], request), status=status_code, headers=headers)
+
+
+def database_unavailable(request, dialect: Dialect | None = None):
+    """503 with Retry-After in the dialect's shape (the path's when not given): the database is away."""
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+    if dialect is None:
+        return json_error(request, 503, DATABASE_UNAVAILABLE, headers)
+    return Response(dialect.body(503, DATABASE_UNAVAILABLE, [], request), status=503, headers=headers)

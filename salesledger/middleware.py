@@ -6,6 +6,7 @@ import uuid
 
 from django.http import HttpResponse
 
+from salesledger import logs
 from salesledger.context import current_request_id
 from salesledger.errors import dialect_for_path, json_error
 
@@ -23,7 +24,8 @@ OTHER_BODY_LIMIT = int(2.5 * MB)
 
 
 class RequestIDMiddleware:
-    """`request.request_id`: the client's `X-Request-ID` when it is a sane token, else a new UUID; echoed back."""
+    """`request.request_id`: the client's `X-Request-ID` when it is a sane token, else a new UUID; echoed back
+    and on every log line of the request."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -31,6 +33,7 @@ class RequestIDMiddleware:
     def __call__(self, request):
         sent = request.headers.get(REQUEST_ID_HEADER, "")
         request.request_id = sent if _VALID_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        logs.request_started(request.request_id)
         token = current_request_id.set(request.request_id)
         try:
             response = self.get_response(request)

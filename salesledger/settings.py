@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
     "django_tasks",
     "django_tasks_db",
     "django_rq",
@@ -61,6 +62,7 @@ IMPORTS_DIR = Path(os.environ.get("IMPORTS_DIR", BASE_DIR / "var" / "imports"))
 IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "5000"))
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "salesledger.middleware.RequestIDMiddleware",
@@ -72,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # API bodies are limited per path (1 MB; 50 MB for the custobar upload) by BodySizeLimitMiddleware
@@ -103,7 +106,10 @@ try:
         "default": dj_database_url.config(
             default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
             conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-            conn_health_checks=True,
+            # A kept connection is checked (one SELECT 1) before a request uses it, so after a database
+            # restart no request fails on a dead connection; off saves that round trip, and each idle
+            # worker then answers one 503 after a restart (README, Production).
+            conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
         )
     }
 except ValueError as error:
@@ -123,7 +129,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Redis when configured, otherwise a database table (never per-process memory).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that hangs costs a request half a second once, then limits fall back to the database
+            # (apikeys/limits.py); without timeouts a black-holed Redis would hang every worker.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -297,18 +311,40 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without a token it is off (404).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # `seed_demo` keeps the demo key's secret here so that every run prints the same working key.
 DEMO_KEY_FILE = os.environ.get("DEMO_KEY_FILE", str(BASE_DIR / ".demo-api-key"))
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+# plain (the default, for development) or json: one JSON object a line, with the request's fields.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request": {"()": "salesledger.logs.RequestFieldsFilter"}},
     "formatters": {
-        "plain": {"()": "salesledger.logs.OneLineFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "plain": {
+            "()": "salesledger.logs.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(project)s %(key_prefix)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     # The level is on the handler too: Django's own loggers (django.request) propagate to it past the root's level.
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "level": LOG_LEVEL}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request"],
+            "level": LOG_LEVEL,
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("healthz/", views.healthz),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("metrics", views.metrics, name="metrics"),
     path("docs/errors/<slug:code>", views.error_doc, name="error-doc"),
     # The sales dashboard takes the admin's home and the owner's project page; before both.
     path("", include("sales.reporting.urls")),

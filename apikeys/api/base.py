@@ -4,7 +4,7 @@ import contextlib
 import hashlib
 import logging
 
-from django.db import DataError
+from django.db import DataError, transaction
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from rest_framework import exceptions, viewsets
@@ -18,8 +18,10 @@ from apikeys.services import (
     IdempotencyKeyReused,
     idempotency_claim,
     idempotency_complete,
+    idempotency_hold,
     idempotency_release,
 )
+from salesledger import logs
 from salesledger.errors import NATIVE, Dialect, make_exception_handler
 
 logger = logging.getLogger(__name__)
@@ -61,7 +63,10 @@ class GateMixin:
     - failed authentication counted per client address and key prefix (`limits.failed_auth_bucket`);
       past the limit, 429 instead of 401, also for the right key of that prefix from that address;
     - the key's rate limit (the project's `rate_limit` per minute), `X-RateLimit-*` on every answer;
-    - `Idempotency-Key` on writes: claim, run once, store the answer, replay it;
+    - a write is one transaction, from the handler to its rendered answer: an error, a crash or a
+      database lost at any point before the commit leaves nothing written;
+    - `Idempotency-Key` on writes: claim, run once, store the answer in the write's transaction,
+      replay it;
     - a view marked `heavy` holds one of the machine's heavy-request slots while it runs, or is
       refused at once with 429 and `Retry-After` when every slot is taken.
     """
@@ -69,6 +74,7 @@ class GateMixin:
     heavy = False
     rate_window: limits.Window | None = None
     idempotency_record = None
+    write_transaction: transaction.Atomic | None = None
     # False for a view whose body must never be read whole (a file streamed to disk): the header is ignored.
     idempotent = True
     _held = None
@@ -92,6 +98,7 @@ class GateMixin:
         super().check_throttles(request)
         if not isinstance(request.auth, APIKey):
             return
+        logs.key_known(project=request.auth.project.slug, key_prefix=request.auth.display_prefix)
         # One round trip counts this request against the key and reads the address's failed attempts,
         # so a guesser that is blocked learns nothing even when it finally sends a valid key.
         self.rate_window, failures = limits.hit(
@@ -118,7 +125,7 @@ class GateMixin:
             return
         # First the key, so a retry of a request that is running is told so (409), and a replay
         # needs no slot; a refused slot then releases the claim like any other error.
-        self._claim_idempotency_key(request)
+        self.idempotency_record = self._claim(request)
         if self.heavy:
             self._held = contextlib.ExitStack()
             try:
@@ -128,11 +135,21 @@ class GateMixin:
                     429, "The server is running as many uploads as it takes at once; retry shortly.",
                     wait=heavy.RETRY_AFTER_SECONDS,
                 ) from None  # fmt: skip
+        self.write_transaction = transaction.atomic()
+        self.write_transaction.__enter__()
+        if self.idempotency_record is not None:
+            try:
+                idempotency_hold(record=self.idempotency_record)
+            except IdempotencyKeyInFlight as error:
+                self.idempotency_record = None  # Another request took the claim over: not ours to release.
+                raise GateRefusal(error.status_code, error.message, wait=1) from None
 
-    def _claim_idempotency_key(self, request):
+    def _claim(self, request):
+        """The idempotency claim this request now owns (None without a key); raises Replay for a
+        stored answer and GateRefusal for a key in use or used otherwise."""
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None or not self.idempotent:
-            return
+            return None
         if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not (key.isascii() and key.isprintable()):
             raise BadIdempotencyKey()
         path = request.get_full_path()
@@ -148,7 +165,7 @@ class GateMixin:
             raise GateRefusal(error.status_code, error.message, wait=1) from None
         if not claimed:
             raise Replay(record)
-        self.idempotency_record = record
+        return record
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):
@@ -167,6 +184,7 @@ class GateMixin:
         return super().handle_exception(exc)
 
     def raise_uncaught_exception(self, exc):
+        self._end_write_transaction(exc)
         self._release_claim()
         self._release_slot()
         super().raise_uncaught_exception(exc)
@@ -178,19 +196,37 @@ class GateMixin:
             response["X-RateLimit-Limit"] = str(self.rate_window.limit)
             response["X-RateLimit-Remaining"] = str(self.rate_window.remaining)
             response["X-RateLimit-Reset"] = str(self.rate_window.reset)
-        if self.idempotency_record is not None:
-            # Errors are never stored: a failed request wrote nothing, so a retry with the key runs again.
-            if response.status_code >= 400:
+        if self.write_transaction is not None:
+            try:
+                self._settle_write(response)
+            except BaseException as error:  # An answer that cannot be rendered or stored: nothing stays.
+                self._end_write_transaction(error)
                 self._release_claim()
-            else:
-                if hasattr(response, "render"):
-                    response.render()
-                idempotency_complete(
-                    record=self.idempotency_record, status_code=response.status_code,
-                    content_type=response.get("Content-Type", ""), body=response.content, now=timezone.now(),
-                )  # fmt: skip
-                self.idempotency_record = None
+                raise
+            self._end_write_transaction()
+        self._release_claim()
         return response
+
+    def _settle_write(self, response):
+        """Render a success and store it with the Idempotency-Key, in the write's transaction; mark an
+        error for rollback (an error writes nothing and is never stored: a retry with the key runs again)."""
+        if response.status_code >= 400:
+            transaction.set_rollback(True)
+            return
+        if hasattr(response, "render"):
+            response.render()
+        if self.idempotency_record is not None:
+            idempotency_complete(
+                record=self.idempotency_record, status_code=response.status_code,
+                content_type=response.get("Content-Type", ""), body=response.content, now=timezone.now(),
+            )  # fmt: skip
+            self.idempotency_record = None
+
+    def _end_write_transaction(self, exc: BaseException | None = None):
+        """Commit the write's transaction, or roll it back (on `exc`, or when marked for rollback)."""
+        atomic, self.write_transaction = self.write_transaction, None
+        if atomic is not None:
+            atomic.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
 
     def _release_slot(self):
         if self._held is not None:

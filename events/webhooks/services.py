@@ -32,6 +32,7 @@ from events.webhooks.models import (
     WebhookEndpoint,
 )
 from salesledger.errors import Conflict
+from salesledger.metrics import webhook_attempt_counted
 
 # Waits after the 1st, 2nd, ... failed attempt (±10% jitter): about 28 hours in all, then the delivery fails.
 RETRY_SCHEDULE = [
@@ -243,16 +244,20 @@ def _attempt_record(*, delivery: WebhookDelivery, attempt: WebhookAttempt) -> No
     changes["last_status_code"] = attempt.status_code
     endpoint = delivery.endpoint
     if attempt.succeeded:
+        outcome = "delivered"
         changes.update(status=DeliveryStatus.DELIVERED, next_attempt_at=None)
     elif attempts > len(RETRY_SCHEDULE):
+        outcome = "failed"
         changes.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
     else:
+        outcome = "retry"
         wait = RETRY_SCHEDULE[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER)
         # Queued to run then: the sweep gives that task its grace from then on.
         changes.update(next_attempt_at=now + wait, enqueued_at=now + wait)
     with transaction.atomic():
         attempt.save()
         WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
+        webhook_attempt_counted(outcome=outcome)
         if attempt.succeeded:
             WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(failing_since=None)
         else:

@@ -15,6 +15,7 @@ from inventory.services.stock import StockItem, stock_commit, stock_deduct, stoc
 from sales.ledger.models import MONEY, Sale, SaleLine, SaleStatus
 from sales.ledger.selectors import parse_uuid
 from salesledger.errors import Conflict, NotFound, ServiceError
+from salesledger.metrics import sales_written
 from salesledger.money import normalize_currency, quantize, to_decimal
 
 # Amounts are stored with 16 digits before the decimal point (max_digits=20, decimal_places=4).
@@ -273,6 +274,7 @@ def sale_create(
         raise DuplicateSale(
             f"A {channel} sale with external id '{external_id}' already exists.", external_id=external_id
         ) from None
+    sales_written(channel=channel, count=1)
     return sale
 
 

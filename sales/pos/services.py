@@ -20,6 +20,7 @@ from sales.ledger.services import sale_events_record
 from sales.pos.models import Location, TransactionDeletion
 from sales.pos.selectors import locations_require, pos_transaction_get, pos_transactions_in_period
 from salesledger.errors import Conflict, ServiceError
+from salesledger.metrics import sales_written
 from salesledger.money import normalize_currency, quantize
 
 SALE_TYPES = (
@@ -105,6 +106,7 @@ def pos_transactions_create(
         locations_require(project=project, location_ids=[item.location_id for item in transactions], lock=True)
         sales = Sale.objects.bulk_create(sales)
         sale_events_record(changes=[("sale.created", sale) for sale in sales], lines=[], user=user, api_key=api_key)
+        sales_written(channel=Sale.Channel.CONNECTEAM, count=len(sales))
         return sales
 
 

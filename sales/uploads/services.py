@@ -45,6 +45,7 @@ from sales.uploads.parse import (
     sale_rows_parse,
 )
 from salesledger.errors import Busy, Conflict
+from salesledger.metrics import sales_written
 from salesledger.money import convert, from_minor, quantize
 from tracking.services import customer_identity, customer_ids_get_or_create
 
@@ -350,6 +351,7 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
     _insert(Sale, new_sales)
     _update(Sale, changed_sales, SALE_UPDATE_FIELDS)
     _events_record(new_sales, changed_sales, new_lines, deleted_lines, lines_of, previous, user, api_key)
+    sales_written(channel=Sale.Channel.CUSTOBAR, count=counts.transactions_created)
     return Upload.objects.create(
         project=project,
         user=user,

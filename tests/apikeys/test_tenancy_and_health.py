@@ -1,7 +1,6 @@
 """Tenant isolation of the gate's own endpoints, the health check and the API docs."""
 
 import pytest
-from django.db import connection
 
 from tests.tenancy import assert_invisible, missing_id
 
@@ -33,13 +32,6 @@ def test_keys_endpoint_is_read_only(api, issued_key):
     assert response.json() == {"detail": 'Method "DELETE" not allowed.'}
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/healthz/"])
-def test_healthz_ok_with_and_without_the_slash(client, path):
-    response = client.get(path)
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
 @pytest.mark.parametrize("page", ["/admin", "/projects", "/api/schema", "/api/docs", "/api/redoc"])
 def test_pages_typed_without_their_slash_lead_to_them(client, page):
     response = client.get(page, {"format": "json"})
@@ -50,18 +42,6 @@ def test_favicon_is_served(client):
     response = client.get("/favicon.ico")
     assert (response.status_code, response["Content-Type"]) == (200, "image/x-icon")
     assert response.content[:4] == b"\x00\x00\x01\x00"
-
-
-def test_healthz_503_when_database_does_not_answer(client, monkeypatch):
-    def refuse(*args, **kwargs):
-        from django.db import OperationalError
-
-        raise OperationalError("connection refused")
-
-    monkeypatch.setattr(connection, "cursor", refuse)
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json() == {"status": "unavailable"}
 
 
 def test_unknown_api_path_is_json_404(api):

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.db import transaction
 from django.utils import timezone
+from prometheus_client import REGISTRY
 from standardwebhooks import Webhook
 
 from events.services import NewEvent, event_record, events_record_many
@@ -23,6 +24,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def record(project, type="stock.adjusted", data=None):
     with transaction.atomic():
         return event_record(project_id=project.pk, type=type, data=data or {"on_hand": 3}, object_id="obj-1")
+
+
+def attempts_counted(outcome: str) -> float:
+    return REGISTRY.get_sample_value("salesledger_webhook_attempts_total", {"outcome": outcome}) or 0.0
 
 
 def test_each_event_arrives_signed_so_that_standardwebhooks_verifies_it(project):
@@ -75,6 +80,7 @@ def test_a_receiver_failing_three_times_gets_the_event_on_the_fourth_attempt(pro
 
 
 def test_a_delivery_fails_after_about_28_hours_of_retries_and_3_days_of_failures_disable_the_endpoint(project):
+    before = {outcome: attempts_counted(outcome) for outcome in ("retry", "failed")}
     with receiver(statuses=[503] * 40) as hooks, time_machine.travel(timezone.now(), tick=False) as clock:
         endpoint = endpoint_create(project=project, url=hooks.url, event_types=["*"])
         started = timezone.now()
@@ -86,6 +92,9 @@ def test_a_delivery_fails_after_about_28_hours_of_retries_and_3_days_of_failures
                 clock.move_to(first.next_attempt_at + timedelta(seconds=1))
         assert (first.status, first.attempts, first.next_attempt_at) == (DeliveryStatus.FAILED, 8, None)
         assert len(hooks.received) == 8
+        # /metrics counts each attempt by outcome: 7 to retry, then the one that gives up.
+        assert attempts_counted("retry") - before["retry"] == 7
+        assert attempts_counted("failed") - before["failed"] == 1
         endpoint.refresh_from_db()
         assert endpoint.enabled and endpoint.failing_since == started
         clock.move_to(started + timedelta(days=3, minutes=1))

@@ -1,14 +1,17 @@
-"""Real gunicorn processes on the test database, for what only separate processes can show."""
+"""Real gunicorn and redis-server processes, for what only separate processes can show."""
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,3 +76,29 @@ def call(url: str, *, method="GET", headers=None, body: bytes | None = None):
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
+
+
+class RedisServer:
+    """A throwaway redis-server on a unix socket, which a test may stop and start again."""
+
+    def __init__(self):
+        if shutil.which("redis-server") is None:
+            pytest.skip("needs redis-server (apt-get install redis-server)")
+        self.socket = Path(tempfile.mkdtemp()) / "redis.sock"
+        self.url = f"unix://{self.socket}"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", str(self.socket), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(50):
+            if self.socket.exists():
+                return
+            time.sleep(0.1)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.socket.unlink(missing_ok=True)

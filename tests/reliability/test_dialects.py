@@ -4,10 +4,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from apikeys.models import IdempotencyKey
-from apikeys.services import IDEMPOTENCY_TTL
 from inventory.models import Product
 from inventory.services.catalogue import product_create
 from sales.ledger.models import Sale
@@ -15,7 +13,7 @@ from sales.pos.models import Location
 from sales.pos.services import location_create
 from sales.uploads.models import Upload
 from salesledger.errors import CONNECTEAM, COSTTRACK, CUSTOBAR, NATIVE, SELLS, TRACK, Dialect
-from tests.concurrency import race
+from tests.concurrency import held_claim, race
 from tests.helpers import keyed_client
 from tests.reliability.shapes import error_message, expected_error, has_shape
 from tracking.models import LeadEvent, SaleEvent
@@ -138,19 +136,15 @@ def test_the_key_with_another_body_is_422_in_the_dialects_shape(client_for, proj
     assert endpoint.count() == before
 
 
+@pytest.mark.django_db(transaction=True)
 @each_endpoint
 def test_the_key_while_the_first_request_runs_is_409_in_the_dialects_shape(client_for, project, endpoint):
     client = client_for(endpoint)
     body = endpoint.body(project, 0)
     send(client, endpoint, body, key="probe")
-    record = IdempotencyKey.objects.get(key="probe")
-    now = timezone.now()
-    IdempotencyKey.objects.create(
-        project=project, key="running", fingerprint=record.fingerprint, method="POST", path=record.path,
-        claimed_at=now, expires_at=now + IDEMPOTENCY_TTL,
-    )  # fmt: skip
     before = endpoint.count()
-    response = send(client, endpoint, body, key="running")
+    with held_claim(project=project, key="running", like=IdempotencyKey.objects.get(key="probe")):
+        response = send(client, endpoint, body, key="running")
     assert response.status_code == 409
     assert response.json() == expected_error(endpoint.dialect, 409, IN_FLIGHT)
     assert endpoint.count() == before

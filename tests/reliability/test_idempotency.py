@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from apikeys.models import APIKey, IdempotencyKey
 from apikeys.services import IDEMPOTENCY_CLAIM_TIMEOUT, IDEMPOTENCY_TTL
-from tests.concurrency import race
+from tests.concurrency import held_claim, race
 from tests.factories import issue_key
 from tests.helpers import keyed_client
 from tests.reliability.shapes import DIALECTS, expected_error
@@ -62,36 +63,38 @@ def test_same_key_other_method_or_path_is_422(api):
     assert keys_named("first") == 1
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_same_key_while_the_first_still_runs_is_409(api, project, dialect):
-    # The first request's claim, as its worker holds it mid-request: same fingerprint, not completed.
     first = post(api, dialect, {"name": "slow"}, key="probe")
-    record = IdempotencyKey.objects.get(key="probe")
-    IdempotencyKey.objects.create(
-        project=project, key="running", fingerprint=record.fingerprint, method="POST", path=record.path,
-        claimed_at=timezone.now(), expires_at=timezone.now() + IDEMPOTENCY_TTL,
-    )  # fmt: skip
     assert first.status_code == 201
-
-    response = post(api, dialect, {"name": "slow"}, key="running")
+    with held_claim(project=project, key="running", like=IdempotencyKey.objects.get(key="probe")):
+        response = post(api, dialect, {"name": "slow"}, key="running")
     assert response.status_code == 409
     assert response["Retry-After"] == "1"
     assert response.json() == expected_error(DIALECT_PATHS[dialect][1], 409, IN_FLIGHT)
     assert keys_named("slow") == 1
 
 
-def test_a_claim_left_by_a_crashed_worker_is_taken_over_after_the_timeout(api, project, time_machine):
+def crashed_claim(key):
+    """As if the worker had died mid-request: the claim is there, the answer never came, no one holds it."""
+    IdempotencyKey.objects.filter(key=key).update(completed_at=None, status_code=None, body=b"")
+
+
+def test_a_claim_left_by_a_crashed_worker_is_taken_over(api, time_machine):
     time_machine.move_to(timezone.now(), tick=False)
     post(api, "native", {"name": "probe"}, key="probe")
-    # As if the worker had died mid-request: the claim is there, the answer never came.
-    IdempotencyKey.objects.filter(key="probe").update(completed_at=None, status_code=None, body=b"")
-    assert post(api, "native", {"name": "probe"}, key="probe").status_code == 409
-
-    time_machine.shift(IDEMPOTENCY_CLAIM_TIMEOUT + timedelta(seconds=1))
+    crashed_claim("probe")
+    if not connection.features.has_select_for_update_skip_locked:
+        # Without row locks (SQLite) a recent claim may still be running: taken over after the timeout.
+        assert post(api, "native", {"name": "probe"}, key="probe").status_code == 409
+        time_machine.shift(IDEMPOTENCY_CLAIM_TIMEOUT + timedelta(seconds=1))
+    # PostgreSQL: at once, as no running request holds the claim's row lock.
     response = post(api, "native", {"name": "probe"}, key="probe")
     assert response.status_code == 201
     assert "Idempotent-Replayed" not in response
     assert keys_named("probe") == 2
+    assert post(api, "native", {"name": "probe"}, key="probe")["Idempotent-Replayed"] == "true"
 
 
 def test_after_24_hours_the_key_runs_again(api, time_machine):
@@ -125,6 +128,18 @@ def test_business_errors_and_crashes_store_nothing(api):
     assert post(api, "native", {"name": "x"}).status_code == 201
 
 
+@pytest.mark.parametrize("key", [None, "k"])
+def test_an_answer_that_cannot_be_rendered_is_500_and_writes_nothing(api, key):
+    api.raise_request_exception = False
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    response = api.post("/api/v1/test-writes", {"name": "x", "outcome": "unrenderable"}, format="json", **headers)
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error."}
+    assert not IdempotencyKey.objects.exists()
+    assert keys_named("x") == 0
+    assert post(api, "native", {"name": "x"}, key=key or "after").status_code == 201
+
+
 def test_a_request_refused_by_authentication_stores_nothing(project):
     client = keyed_client(project, issue_key(project))
     client.credentials(HTTP_AUTHORIZATION="Bearer sl_live_abcdefgh_" + "x" * 40)
@@ -154,13 +169,16 @@ def test_reads_ignore_the_header(api):
 
 
 def test_query_cost_of_a_keyed_write(api, django_assert_num_queries):
-    """Without a key the gate adds the rate counter and the log row; a key adds its claim and its answer."""
+    """Without a key the gate adds the rate counter, the write's transaction and the log row; a key adds
+    its claim, the claim's lock and its answer."""
     post(api, "native", {"name": "warm"}, key="warm")
-    # auth + rate counter + (view: key insert, its api_key.created event) + request log
-    with django_assert_num_queries(5):
+    # auth + rate counter + the write's transaction (savepoint, release: begin and commit outside a test
+    # transaction) around the view's key insert and its api_key.created event + request log
+    with django_assert_num_queries(7):
         api.post("/api/v1/test-writes", {"name": "plain"}, format="json")
-    # + claim insert (savepoint, insert, release: one statement outside a test transaction) + stored answer
-    with django_assert_num_queries(9):
+    # + claim insert (savepoint, insert, release: one statement outside a test transaction) + the claim's
+    # lock and the stored answer in the write's transaction
+    with django_assert_num_queries(12):
         post(api, "native", {"name": "keyed"}, key="new")
     # replay: auth + rate counter + refused claim (savepoint, rollback, release) + read + request log
     with django_assert_num_queries(8):

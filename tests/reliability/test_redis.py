@@ -1,10 +1,5 @@
-"""With REDIS_URL set the counters live in Redis: the same limits, no database round trip."""
-
-import shutil
-import subprocess
-import tempfile
-import time
-from pathlib import Path
+"""With REDIS_URL set the counters live in Redis: the same limits, no database round trip; with
+Redis gone, the database counts until it is back."""
 
 import pytest
 from django.core.cache import caches
@@ -13,32 +8,22 @@ from django.test import override_settings
 from apikeys import limits
 from apikeys.models import RateCounter
 from tests.helpers import KeyedClient
+from tests.reliability.servers import RedisServer
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def redis_socket():
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server (apt-get install redis-server)")
-    folder = Path(tempfile.mkdtemp())
-    socket = folder / "redis.sock"
-    server = subprocess.Popen(
-        ["redis-server", "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    for _ in range(50):
-        if socket.exists():
-            break
-        time.sleep(0.1)
-    yield f"unix://{socket}"
-    server.terminate()
-    server.wait(timeout=10)
+def redis_server():
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def redis_cache(redis_socket):
-    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_socket}
+def redis_cache(redis_server):
+    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}
     with override_settings(CACHES={"default": backend}):
         caches["default"].clear()
         yield caches["default"]
@@ -63,3 +48,31 @@ def test_failed_authentication_counts_in_redis(redis_cache, monkeypatch):
     guesser = KeyedClient()
     guesser.credentials(HTTP_AUTHORIZATION="Bearer sl_live_abcdefgh_" + "x" * 40)
     assert [guesser.get("/api/v1/project/").status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_redis_down_falls_back_to_the_database_and_comes_back_by_itself(api, project, caplog, time_machine):
+    server = RedisServer()
+    server.start()
+    project.rate_limit = 3
+    project.save()
+    time_machine.move_to("2026-11-30T12:00:00Z", tick=False)
+    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}
+    with override_settings(CACHES={"default": backend}):
+        assert api.get("/api/v1/project/")["X-RateLimit-Remaining"] == "2"
+        server.stop()
+        try:
+            # The limit still holds, counted in the database from zero; one warning for the outage.
+            assert [api.get("/api/v1/project/").status_code for _ in range(4)] == [200, 200, 200, 429]
+            assert RateCounter.objects.get().hits == 4
+            warnings = [record for record in caplog.records if record.getMessage().startswith("Redis unreachable")]
+            assert len(warnings) == 1
+            assert warnings[0].levelname == "WARNING"
+
+            server.start()
+            time_machine.shift(limits.REDIS_RETRY_SECONDS)
+            # Counted in Redis again (restarted empty: the window starts again there), not in the database.
+            back = api.get("/api/v1/project/")
+            assert (back.status_code, back["X-RateLimit-Remaining"]) == (200, "2")
+            assert RateCounter.objects.get().hits == 4
+        finally:
+            server.stop()

@@ -6,10 +6,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from apikeys.models import IdempotencyKey, RequestLog
+from apikeys.models import APIKey, IdempotencyKey, RequestLog
 from apikeys.services import IDEMPOTENCY_TTL
 from tests.factories import UserFactory, issue_key
 from tests.helpers import KeyedClient
@@ -146,6 +147,41 @@ def test_purge_idempotency_keys_drops_expired_records(project):
     call_command("purge_idempotency_keys", stdout=out)
     assert out.getvalue() == "Deleted 1 expired idempotency records.\n"
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]
+
+
+@pytest.fixture
+def failing_request_log():
+    """The request log's inserts fail in the database (as on a full disk), by a trigger; removed after."""
+    table = RequestLog._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION test_disk_full() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'could not extend file' USING ERRCODE = 'disk_full'; END $$"
+            )
+            cursor.execute(f"CREATE TRIGGER test_disk_full BEFORE INSERT ON {table} EXECUTE FUNCTION test_disk_full()")
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER test_disk_full BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER test_disk_full{' ON ' + table if connection.vendor == 'postgresql' else ''}")
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP FUNCTION test_disk_full()")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.urls("tests.reliability.urls")
+def test_a_failing_log_insert_never_turns_a_committed_write_into_an_error(api, failing_request_log, caplog):
+    response = api.post("/api/v1/test-writes", {"name": "logged or not"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert response.status_code == 201
+    assert APIKey.objects.filter(name="logged or not").exists()
+    assert not RequestLog.objects.exists()
+    assert "Could not write the request log row of POST /api/v1/test-writes" in caplog.text
+    again = api.post("/api/v1/test-writes", {"name": "logged or not"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert (again.status_code, again.content) == (201, response.content)
+    assert APIKey.objects.filter(name="logged or not").count() == 1
 
 
 def test_control_characters_in_a_logged_field_cannot_forge_a_log_line(api):

@@ -24,11 +24,16 @@ DIALECT_PATHS = {
 class WriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50)
     pause = serializers.FloatField(required=False, default=0, min_value=0, max_value=3)
-    outcome = serializers.ChoiceField(choices=["ok", "conflict", "crash", "unstorable"], required=False, default="ok")
+    outcome = serializers.ChoiceField(
+        choices=["ok", "conflict", "crash", "unstorable", "connection_lost", "unrenderable"],
+        required=False,
+        default="ok",
+    )
 
 
 class WriteView(DialectView):
-    """Issues an API key named `name` (an observable write), after `pause` seconds; or fails as asked."""
+    """Issues an API key named `name` (an observable write), after `pause` seconds; or fails as asked
+    (before the write, or after it: `connection_lost`, `unrenderable`)."""
 
     def get(self, request):
         return Response({"ok": True})
@@ -46,6 +51,12 @@ class WriteView(DialectView):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT CAST(%s AS timestamptz)", ["1905-06-26 19:45:22-18:20"])
         issued = api_key_create(project=self.project, name=serializer.validated_data["name"], user=request.user)
+        if outcome == "connection_lost":
+            # The database goes away after the write, before the answer (PostgreSQL: this connection ends).
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        if outcome == "unrenderable":
+            return Response({"name": "\ud800"}, status=201)  # a lone surrogate: JSON cannot encode it
         return Response({"id": str(issued.api_key.pk), "name": issued.api_key.name}, status=201)
 
     put = post
