@@ -6,6 +6,7 @@ INSERT, which also tells whether the project has webhook endpoints; only then ar
 written (same transaction) and their tasks enqueued once it commits.
 """
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,11 +17,13 @@ from django.utils import timezone
 from events.models import Actor, Event
 from events.webhooks import services as webhooks
 from events.webhooks.models import WebhookEndpoint
+from salesledger.bulk import json_recordset
 from salesledger.context import current_request_id
 
 # Rows per INSERT: well under the bound parameters SQLite (32,766) and PostgreSQL (65,535) accept.
 BATCH_ROWS = 2000
 RETENTION = timedelta(days=30)
+_DATA = Event._meta.get_field("data")
 
 
 @dataclass(frozen=True)
@@ -92,11 +95,17 @@ def _insert(rows: list[Event]) -> bool:
     fields = Event._meta.concrete_fields
     table = connection.ops.quote_name(Event._meta.db_table)
     endpoints = connection.ops.quote_name(WebhookEndpoint._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
-    params = [f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows for f in fields]
+    if connection.vendor == "postgresql":
+        # One JSON document (`salesledger.bulk`); `data` encoded as its field encodes it.
+        names = [f.attname for f in fields]
+        columns, values = json_recordset(Event, names)
+        params = [json.dumps([{name: getattr(row, name) for name in names} for row in rows], cls=_DATA.encoder)]
+    else:
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        values = "VALUES " + ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+        params = [f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows for f in fields]
     sql = (
-        f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING "
+        f"INSERT INTO {table} ({columns}) {values} RETURNING "
         f"EXISTS (SELECT 1 FROM {endpoints} WHERE project_id = {table}.project_id AND enabled)"
     )
     with connection.cursor() as cursor:

@@ -1,18 +1,21 @@
 """Every write of the tracking app: customers, lead and sale events, exchange rates."""
 
 import csv
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+import msgspec
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework import status
 
 from apikeys.models import Project
 from events.services import NewEvent, events_record_many
+from salesledger.bulk import json_recordset
 from salesledger.errors import NotFound, ServiceError
 from salesledger.money import (
     RATE_MAX,
@@ -25,7 +28,7 @@ from salesledger.money import (
     to_minor,
 )
 from tracking import ecb
-from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent
+from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent, new_customer_public_id
 from tracking.names import random_customer_name
 from tracking.selectors import exchange_rate_table
 
@@ -72,8 +75,7 @@ def customers_get_or_create(*, project: Project, identities: list[dict]) -> dict
 def customer_ids_get_or_create(*, project: Project, identities: list[dict]) -> dict[tuple[str, str], Any]:
     """`customers_get_or_create`, answering only each customer's id: the customers found are read as
     ids (no model instance per customer), for callers that only link to them (an upload's sales)."""
-    found = _customers_get_or_create(project=project, identities=identities, only_ids=True)[0]
-    return {key: customer.pk for key, customer in found.items()}
+    return _customers_get_or_create(project=project, identities=identities, only_ids=True)[0]
 
 
 def _customers_get_or_create(*, project, identities, only_ids=False):
@@ -85,16 +87,14 @@ def _customers_get_or_create(*, project, identities, only_ids=False):
     missing = [key for key in wanted if key not in found]
     if not missing:
         return found, set()
-    created = Customer.objects.bulk_create(
-        [_new_customer(project, wanted[key]) for key in missing], ignore_conflicts=True
-    )
+    tried = _customers_insert([_new_customer(project, wanted[key]) for key in missing])
     again = _customers_by_identity(project, missing, only_ids=only_ids)
-    created_ids = {customer.pk for customer in created}
     found.update(again)
-    return found, {key for key, customer in again.items() if customer.pk in created_ids}
+    return found, {key for key, customer in again.items() if getattr(customer, "pk", customer) in tried}
 
 
-def _customers_by_identity(project, keys, *, only_ids=False) -> dict[tuple[str, str], Customer]:
+def _customers_by_identity(project, keys, *, only_ids=False) -> dict[tuple[str, str], Any]:
+    """The customers with these identity keys (their ids with `only_ids`: no model instance per customer)."""
     values_by_key: dict[str, set[str]] = {}
     for key, value in keys:
         values_by_key.setdefault(key, set()).add(value)
@@ -102,22 +102,44 @@ def _customers_by_identity(project, keys, *, only_ids=False) -> dict[tuple[str, 
     for key, values in values_by_key.items():
         # Oldest first, so a phone or an email shared by several customers maps to the oldest one.
         customers = Customer.objects.filter(project=project, **{f"{key}__in": values}).order_by("created_at")
-        for customer in customers.only("id", key) if only_ids else customers:
-            found.setdefault((key, getattr(customer, key)), customer)
+        pairs = customers.values_list(key, "id") if only_ids else ((getattr(c, key), c) for c in customers)
+        for value, customer in pairs:
+            found.setdefault((key, value), customer)
     return found
 
 
-def _new_customer(project, identity) -> Customer:
+def _new_customer(project, identity) -> dict:
+    """The column values (attnames) of a new customer of `project` with `identity`."""
     email = identity.get("email") or ""
-    return Customer(
-        project=project,
-        external_id=identity.get("external_id") or None,
-        name=identity.get("name") or email[: Customer._meta.get_field("name").max_length] or random_customer_name(),
-        email=email,
-        phone=identity.get("phone") or "",
-        avatar=identity.get("avatar") or "",
-        click_id=identity.get("click_id") or "",
-    )
+    return {
+        "id": uuid.uuid4(),
+        "public_id": new_customer_public_id(),
+        "project_id": project.pk,
+        "external_id": identity.get("external_id") or None,
+        "name": identity.get("name") or email[: Customer._meta.get_field("name").max_length] or random_customer_name(),
+        "email": email,
+        "phone": identity.get("phone") or "",
+        "avatar": identity.get("avatar") or "",
+        "click_id": identity.get("click_id") or "",
+        "created_at": timezone.now(),
+    }
+
+
+def _customers_insert(rows: list[dict]) -> set:
+    """Insert the customers `rows` (from `_new_customer`), skipping any a concurrent request inserted
+    first (same external id); returns the ids tried. On PostgreSQL one INSERT of the rows bound as one
+    JSON document (`salesledger.bulk`), whatever their number (a bulk import creates thousands); else
+    `bulk_create`."""
+    if connection.vendor != "postgresql":
+        Customer.objects.bulk_create([Customer(**row) for row in rows], ignore_conflicts=True)
+    else:
+        columns, select = json_recordset(Customer, list(rows[0]))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Customer._meta.db_table} ({columns}) {select} ON CONFLICT DO NOTHING",
+                [msgspec.json.encode(rows).decode()],
+            )
+    return {row["id"] for row in rows}
 
 
 CUSTOMER_EDITABLE_FIELDS = ("name", "email", "phone", "avatar")

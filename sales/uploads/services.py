@@ -15,12 +15,15 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
+from types import SimpleNamespace
 from typing import Any
 
+import msgspec
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from psycopg import sql
+from psycopg.types.json import set_json_dumps
 
 from inventory.models import Product
 from inventory.services.catalogue import products_create_many
@@ -338,12 +341,15 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
         len(deleted_lines),
     )
 
-    _insert(Sale, new_sales)
-    _update(Sale, changed_sales, SALE_UPDATE_FIELDS)
+    # Lines first, their new sales after (the foreign keys are checked at commit): the rollups'
+    # line trigger then meets no new sale to lock and count under, and the sale trigger counts
+    # each new sale's lines at once, by the sale's key.
     for start in range(0, len(deleted_lines), BATCH_SIZE * 10):
         SaleLine.objects.filter(pk__in=[line.pk for line in deleted_lines[start : start + BATCH_SIZE * 10]]).delete()
     _insert(SaleLine, new_lines)
     _update(SaleLine, changed_lines, LINE_UPDATE_FIELDS)
+    _insert(Sale, new_sales)
+    _update(Sale, changed_sales, SALE_UPDATE_FIELDS)
     _events_record(new_sales, changed_sales, new_lines, deleted_lines, lines_of, previous, user, api_key)
     sales_written(channel=Sale.Channel.CUSTOBAR, count=counts.transactions_created)
     return Upload.objects.create(
@@ -357,13 +363,22 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
     )
 
 
+class _InHand(SimpleNamespace):
+    """A sale or line just written from its column values, read by `sale_events_record` as it reads the
+    model's instances (attributes by attname, `pk`): a model instance per row cost 25 µs."""
+
+    @property
+    def pk(self):
+        return self.id
+
+
 def _events_record(new_sales, changed_sales, new_lines, deleted_lines, lines_of, previous, user, api_key) -> None:
     """`sale.created` for each new sale, `sale.updated` (with the previous status when it moved) for each
     changed one, with their lines as they now are: one INSERT per 2,000 sales."""
     deleted = {line.pk for line in deleted_lines}
     kept = [line for sale in changed_sales for line in lines_of.get(sale.pk, []) if line.pk not in deleted]
-    lines = kept + [SaleLine(**row) for row in new_lines]
-    changes = [("sale.created", Sale(**row)) for row in new_sales] + [("sale.updated", s) for s in changed_sales]
+    lines = kept + [_InHand(id=None, **row) for row in new_lines]  # (a new line's id is the database's)
+    changes = [("sale.created", _InHand(**row)) for row in new_sales] + [("sale.updated", s) for s in changed_sales]
     sale_events_record(changes=changes, lines=lines, previous=previous, user=user, api_key=api_key)
 
 
@@ -435,6 +450,8 @@ def _copy(cursor, table: str, columns: list, rows) -> None:
     # The debug wrapper (tests, DEBUG) records the COPY like any other query, so query counts include it.
     debug_sql = getattr(cursor, "debug_sql", None)
     logged = debug_sql(statement.as_string(cursor.cursor)) if debug_sql is not None else nullcontext()
+    # JSON columns (a sale's extra, a line's tags) encoded by msgspec: several times faster than json.dumps.
+    set_json_dumps(msgspec.json.encode, context=cursor.cursor)
     with logged, cursor.cursor.copy(statement) as copy:
         # "numeric(20, 4)" -> "numeric": the binary format needs each column's type.
         copy.set_types([field.db_type(connection).split("(")[0] for field in columns])
