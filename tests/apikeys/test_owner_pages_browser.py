@@ -1,6 +1,7 @@
 """The first hour of an owner, in a real headless browser against the live server and its API: log in, see
 the dashboard, create a key (a reload makes no second one), call the API with it, regenerate it with a grace
-period, revoke it after confirming, read the API docs; no request ever leaves the server's host."""
+period, revoke it after confirming, find the webhooks page, read the API docs; no request ever leaves the
+server's host."""
 
 import json
 import urllib.error
@@ -84,6 +85,11 @@ def test_the_first_hour_of_an_owner(live_server):
         assert api_status(live_server.url, second_key) == 401
         assert APIKey.objects.filter(project=project, revoked_at__isnull=True).count() == 1  # the graced one
         screenshot(page, "owner-key-revoked")
+
+        page.click("text=Olivia's shop")
+        page.click("text=Webhooks")
+        assert page.locator("h1").inner_text() == "Webhooks of Olivia's shop"
+        assert page.locator("#create-endpoint").is_visible()
 
         page.goto(f"{live_server.url}/api/redoc/")
         page.wait_for_selector("text=SalesLedger API")
