@@ -6,6 +6,7 @@ cancelled ones; a refund (a sale with a negative total) lowers it.
 """
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,7 +18,9 @@ from apikeys.models import Project
 from inventory.models import Product, Stock, Variant
 from sales.ledger.models import Sale, SaleStatus
 from sales.reporting.models import ChannelSales, ProductSales
+from salesledger.money import quantize
 from tracking.models import SaleEvent
+from tracking.selectors import RateTable
 
 PERIODS = (30, 90)
 LOW_STOCK_THRESHOLD = 5
@@ -136,16 +139,21 @@ def top_products_by_revenue(
     until: datetime.datetime | None = None,
     channel: str | None = None,
     limit: int = 10,
+    rates: RateTable | None = None,
 ) -> list[ProductRevenue]:
     """The products whose lines brought the most revenue in the project's currency over the period.
 
     Read from the trigger-kept ProductSales rollup like `_channel_sales`, summed per product, then
-    the names of the products kept.
+    the names of the products kept. With `rates` (the period has sales in other currencies), lines in
+    another currency count too, converted at the rate of their day; those without a rate are left out.
     """
     days = _local_days(project=project, since=since, until=until)
-    rows = ProductSales.objects.filter(project=project, currency=project.currency, **days)
+    rows = ProductSales.objects.filter(project=project, **days)
     if channel:
         rows = rows.filter(channel=channel)
+    if rates is not None:
+        return _top_products_converted(project=project, rows=rows, rates=rates, limit=limit)
+    rows = rows.filter(currency=project.currency)
     ranked = (
         rows.values("product_id")
         .annotate(sold_lines=Sum("lines"), quantity=Sum("quantity"), revenue=Sum("revenue"))
@@ -161,6 +169,37 @@ def top_products_by_revenue(
         ProductRevenue(product_id=row["product_id"], name=row["name"], quantity=row["quantity"], revenue=row["revenue"])
         for row in sorted(ranked, key=lambda row: (-row["revenue"], row["name"]))[:limit]
     ]
+
+
+def _top_products_converted(*, project: Project, rows: QuerySet, rates: RateTable, limit: int) -> list[ProductRevenue]:
+    """`top_products_by_revenue` across currencies: the sums per (product, day, currency) converted and
+    added up here (a few rows per product and day), then the names of the products kept."""
+    quantity, revenue = defaultdict(Decimal), defaultdict(Decimal)
+    sums = (
+        rows.values("product_id", "day", "currency")
+        .annotate(sold_lines=Sum("lines"), quantity=Sum("quantity"), revenue=Sum("revenue"))
+        .filter(sold_lines__gt=0)
+        .order_by()
+    )
+    for row in sums:
+        amount = row["revenue"]
+        if row["currency"] != project.currency:
+            amount = rates.convert(amount, from_currency=row["currency"], to_currency=project.currency, day=row["day"])
+            if amount is None:
+                continue
+        quantity[row["product_id"]] += row["quantity"]
+        revenue[row["product_id"]] += amount
+    # Only the products that can make the list (those tied at its end included) get their name looked up.
+    ordered = sorted(revenue.values(), reverse=True)
+    cutoff = ordered[limit - 1] if len(ordered) >= limit else None
+    kept = [product_id for product_id, amount in revenue.items() if cutoff is None or amount >= cutoff]
+    names = dict(Product.objects.filter(pk__in=kept).order_by().values_list("pk", "name"))
+    ranked = sorted(kept, key=lambda product_id: (-revenue[product_id], names.get(product_id, "")))[:limit]
+    return [
+        ProductRevenue(product_id=product_id, name=names.get(product_id, ""), quantity=quantity[product_id],
+                       revenue=quantize(revenue[product_id], project.currency))
+        for product_id in ranked
+    ]  # fmt: skip
 
 
 def low_stock_products(*, project: Project, threshold: int = LOW_STOCK_THRESHOLD, limit: int = 10) -> list[LowStock]:

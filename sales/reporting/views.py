@@ -84,7 +84,7 @@ def _dashboard(*, project: Project, days: int, channel: str | None) -> dict:
             revenue[row.channel][row.day] += converted
     money, usd = _money(project.currency), _money("USD")
     statuses = sales_count_per_status(project=project, since=period.start, until=period.end, channel=channel)
-    top = top_products_by_revenue(project=project, since=period.start, until=period.end, channel=channel)
+    top = top_products_by_revenue(project=project, since=period.start, until=period.end, channel=channel, rates=rates)
     conversions = conversions_per_day(project=project, since=period.start, until=period.end)
     return {
         "project": project,

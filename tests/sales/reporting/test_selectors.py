@@ -25,6 +25,9 @@ from tests.factories import (
     SaleFactory,
     SaleLineFactory,
 )
+from tracking.models import ExchangeRate
+from tracking.selectors import exchange_rate_table
+from tracking.services import exchange_rates_load
 
 UTC = datetime.UTC
 NOW = datetime.datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -147,6 +150,27 @@ def test_top_products_by_revenue_in_the_project_currency(ledger, project, since)
         ProductRevenue(product_id=tea.id, name="Tea", quantity=Decimal(3), revenue=Decimal("15.00")),
     ]
     assert top_products_by_revenue(project=project, since=since, limit=1)[0].name == "Mug"
+
+
+def test_top_products_convert_other_currencies_at_the_rate_of_their_day(ledger, project, since):
+    mug = ProductFactory(project=project, name="Mug", stock=100)
+    tea = ProductFactory(project=project, name="Tea", stock=100)
+    dates = ProductFactory(project=project, name="Dates", stock=100)
+    SaleLineFactory(sale=ledger["sells_confirmed"], product=mug, quantity=2, unit_price=Decimal("10.00"), position=0)
+    SaleLineFactory(sale=ledger["sells_confirmed"], product=tea, quantity=1, unit_price=Decimal("5.00"), position=1)
+    SaleLineFactory(sale=ledger["euro"], product=tea, quantity=9, unit_price=Decimal("100.00"))
+    dirhams = SaleFactory(project=project, channel="sells", currency="AED", total=Decimal(5000), created_at=at(DAY2))
+    SaleLineFactory(sale=dirhams, product=dates, quantity=1, unit_price=Decimal(5000))
+    ExchangeRate.objects.all().delete()
+    exchange_rates_load(rows=[("EUR", Decimal("0.5"), DAY1)])
+    rates = exchange_rate_table(currencies={"USD", "EUR", "AED"}, until=DAY2)
+
+    # 5 USD + 900 EUR at 1 USD = 0.5 EUR; the dirham has no rate, so its sale is left out.
+    assert top_products_by_revenue(project=project, since=since, rates=rates) == [
+        ProductRevenue(product_id=tea.id, name="Tea", quantity=Decimal(10), revenue=Decimal("1805.00")),
+        ProductRevenue(product_id=mug.id, name="Mug", quantity=Decimal(2), revenue=Decimal("20.00")),
+    ]
+    assert [row.name for row in top_products_by_revenue(project=project, since=since, rates=rates, limit=1)] == ["Tea"]
 
 
 def test_low_stock_reads_the_counters_of_active_products(project, other_project):
