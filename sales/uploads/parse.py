@@ -85,6 +85,18 @@ _NUL_MESSAGE = "must not contain NUL (U+0000) characters."
 _NUMBER_TYPES = (int, float, str, Decimal)
 
 
+def _storable(text: str) -> str:
+    """`text` as a column can hold it: no NUL (PostgreSQL refuses it), no lone UTF-16 surrogate (no
+    encoding can write it). The API's parser refuses surrogates already; the import's files come here."""
+    if _NUL in text:
+        raise _Bad(_NUL_MESSAGE)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise _Bad("must not contain a lone UTF-16 surrogate.") from None
+    return text
+
+
 def _text(max_length: int):
     def parse(value):
         if isinstance(value, bool) or not isinstance(value, _TEXT_TYPES):
@@ -92,9 +104,7 @@ def _text(max_length: int):
         text = str(value)
         if len(text) > max_length:
             raise _Bad(f"must be at most {max_length} characters.")
-        if _NUL in text:
-            raise _Bad(_NUL_MESSAGE)
-        return text
+        return _storable(text)
 
     return parse
 
@@ -147,8 +157,8 @@ def _currency(value) -> str:
 def _strings(value) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise _Bad("must be a list of strings.")
-    if any(_NUL in item for item in value):
-        raise _Bad(_NUL_MESSAGE)
+    for item in value:
+        _storable(item)
     return list(dict.fromkeys(value))  # a set, in the order sent
 
 
@@ -161,12 +171,7 @@ def _company_value(value):
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if _NUL in item:
-                raise _Bad(_NUL_MESSAGE)
-            try:
-                item.encode()
-            except UnicodeEncodeError:
-                raise _Bad("must not contain a lone UTF-16 surrogate.") from None
+            _storable(item)
         elif isinstance(item, float) and not math.isfinite(item):
             raise _Bad("must not contain a number out of a double's range (infinity, NaN).")
         elif isinstance(item, dict):

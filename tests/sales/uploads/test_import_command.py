@@ -126,6 +126,21 @@ def test_a_bad_row_stops_the_import_and_tells_how_to_resume(project, tmp_path):
     assert SaleLine.objects.count() == 9
 
 
+@pytest.mark.parametrize("field", ["sale_payment_method", "product_id", "sale_tags"])
+def test_a_lone_surrogate_in_a_text_field_stops_at_its_row(project, tmp_path, field):
+    """The command's files never pass the API's parser: its own parser refuses what no column can hold."""
+    rows = rows_of(3)
+    rows[1][field] = ["x\ud800y"] if field == "sale_tags" else "x\ud800y"
+    path = tmp_path / "sales.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows))  # json writes the surrogate as \ud800
+
+    with pytest.raises(CommandError) as raised:
+        run(path)
+
+    assert f"  row 1: {field}: must not contain a lone UTF-16 surrogate." in str(raised.value)
+    assert not Sale.objects.exists()
+
+
 def test_a_file_that_is_not_json_stops_with_what_was_imported(project, tmp_path):
     path = tmp_path / "sales.jsonl"
     path.write_text("\n".join(json.dumps(row) for row in rows_of(4)) + "\n{not json\n")
