@@ -56,6 +56,8 @@ def test_the_first_hour_of_an_owner(live_server):
         page.fill("#id_name", "Shop webhook")
         page.click("#create-key button[type=submit]")
         first_key = page.input_value("#new-key-secret")
+        page.click("button[data-target=new-key-secret]")  # the shared copy script (static/js/copy-secret.js)
+        assert page.locator("button[data-target=new-key-secret]").inner_text() == "Copied"
         assert page.locator("#new-key .warning").inner_text().startswith("Copy this key now")
         screenshot(page, "owner-key-created")
         page.reload()

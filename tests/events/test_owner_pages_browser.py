@@ -31,6 +31,8 @@ def test_owner_adds_tests_resends_rotates_and_disables_an_endpoint(live_server):
         page.fill("#id_description", "Fulfilment")
         page.click("#create-endpoint button[type=submit]")
         secret = page.input_value("#new-secret-value")
+        page.click("#copy-secret")
+        assert page.locator("#copy-secret").inner_text() == "Copied"
         assert secret.startswith("whsec_")
         screenshot(page, "owner-webhook-created")
 
