@@ -38,7 +38,7 @@ def sample_requests(seeded: Seeded, session: str) -> dict:
         "clickId": None, "customerName": None, "customerEmail": None, "customerAvatar": None,
     }  # fmt: skip
     return {
-        "floor": [("post", "/bench/floor", {}, bearer)],
+        "floor": [("post", "/api/bench/floor", {}, bearer)],
         "costtrack_create": [("post", "/api/sales/create", {"productId": product, "quantity": 1,
                               "sellingPrice": 19.99, "category": "bench", "deductInventory": True}, bearer)],
         "sells_create_confirm": [("post", "/sells", {"products": three}, bearer),
@@ -62,7 +62,7 @@ def count_queries(seeded: Seeded, session: str) -> dict[str, dict]:
 
     results = {}
     # Record the key's last use first (written at most once a minute), so no sample pays for it.
-    Client().post("/bench/floor", headers={"Authorization": f"Bearer {seeded.api_key}"})
+    Client().post("/api/bench/floor", headers={"Authorization": f"Bearer {seeded.api_key}"})
     for name, requests in sample_requests(seeded, session).items():
         client = Client(raise_request_exception=False)
         counts, statuses, sql, created_id = [], [], [], None
