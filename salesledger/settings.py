@@ -68,11 +68,12 @@ MIDDLEWARE = [
     "salesledger.middleware.RequestIDMiddleware",
     "apikeys.middleware.RequestLogMiddleware",
     "salesledger.middleware.BodySizeLimitMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, CSRF, users and messages serve the pages; API requests go past them (salesledger/middleware.py).
+    "salesledger.middleware.PagesOnlySessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "salesledger.middleware.PagesOnlyCsrfViewMiddleware",
+    "salesledger.middleware.PagesOnlyAuthenticationMiddleware",
+    "salesledger.middleware.PagesOnlyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
