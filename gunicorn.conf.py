@@ -43,3 +43,10 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker):
+    """A worker that stops (stopped, recycled, or killed by its timeout) writes its waiting request log rows."""
+    from apikeys import request_log
+
+    request_log.stop()

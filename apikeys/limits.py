@@ -10,12 +10,14 @@ holding through an outage and go back to Redis by themselves. The two stores cou
 that spans the switch starts again from zero in the other store.
 """
 
+import functools
 import ipaddress
 import logging
 import math
 import time
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -95,6 +97,29 @@ def _redis_failed(error: RedisError) -> None:
     logger.warning("Redis unreachable (%s): rate limits count in the database for %ds.", error, REDIS_RETRY_SECONDS)
 
 
+@functools.lru_cache(maxsize=8)
+def _redis_client(cache_client) -> redis.Redis:
+    """The redis-py client of a Django Redis cache, built once: Django's RedisCache has no pipeline of its
+    own, and its `get_client` builds a new client at every call, which costs more CPU than the round trip."""
+    return cache_client.get_client(write=True)
+
+
+def _redis_hit(backend: RedisCache, name: str, ttl: int, peek_name: str | None) -> tuple[int, int]:
+    """One round trip (a pipeline, not a transaction: INCR is atomic by itself): count a hit on `name`,
+    let it expire `ttl` seconds after its last hit (its window is over by then), read `peek_name`.
+
+    The keys are the cache's own (`make_and_validate_key`), so `peek()` reads them through the cache API;
+    the cache stores integers as plain numbers, which INCR counts."""
+    key = backend.make_and_validate_key(name)
+    pipeline = _redis_client(backend._cache).pipeline(transaction=False)
+    pipeline.incr(key)
+    pipeline.expire(key, ttl)
+    if peek_name:
+        pipeline.get(backend.make_and_validate_key(peek_name))
+    hits, _, *peeked = pipeline.execute()
+    return hits, int(peeked[0] or 0) if peeked else 0
+
+
 _UPSERT = """
 INSERT INTO {table} (bucket, period, hits) VALUES (%s, %s, 1)
 ON CONFLICT (bucket) DO UPDATE SET
@@ -117,10 +142,9 @@ def hit(
     redis = _redis()
     if redis is not None:
         try:
-            name = f"rate:{bucket}:{period}"
-            redis.add(name, 0, timeout=seconds + 1)
-            hits = redis.incr(name)
-            peeked = redis.get(f"rate:{peek}:{peek_period}", 0) if peek else 0
+            hits, peeked = _redis_hit(
+                redis, f"rate:{bucket}:{period}", seconds + 1, peek and f"rate:{peek}:{peek_period}"
+            )
             return Window(hits, limit, reset), peeked
         except RedisError as error:
             _redis_failed(error)

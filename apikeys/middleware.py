@@ -3,12 +3,11 @@
 import logging
 import time
 
-from django.db import DatabaseError
 from django.utils import timezone
 
+from apikeys import request_log
 from apikeys.limits import client_address
 from apikeys.models import APIKey
-from apikeys.services import request_log_write
 from salesledger.errors import dialect_for_path
 from salesledger.metrics import api_request_observed
 
@@ -25,7 +24,8 @@ def error_text(response) -> str:
 
 class RequestLogMiddleware:
     """One row, one log line and its metrics per API request: key, status, duration and request id, never
-    secrets or bodies."""
+    secrets or bodies. The row is written after the answer, by the process's request log writer
+    (apikeys/request_log.py)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -47,22 +47,18 @@ class RequestLogMiddleware:
         api_key = getattr(request, "auth", None)
         api_key = api_key if isinstance(api_key, APIKey) else None
         request_id = getattr(request, "request_id", "")
-        try:
-            request_log_write(
-                created_at=started_at,
-                api_key=api_key,
-                project_id=api_key.project_id if api_key else None,
-                method=request.method[:10],
-                path=request.path[:500],
-                status_code=response.status_code,
-                duration_ms=duration_ms,
-                request_id=request_id,
-                client_address=client_address(request),
-                error=error_text(response),
-            )
-        except DatabaseError:
-            # The answer stands (a write it reports has committed): a log row is never worth an error.
-            logger.exception("Could not write the request log row of %s %s", request.method, request.path)
+        request_log.record(
+            created_at=started_at,
+            api_key=api_key,
+            project_id=api_key.project_id if api_key else None,
+            method=request.method[:10],
+            path=request.path[:500],
+            status_code=response.status_code,
+            duration_ms=duration_ms,
+            request_id=request_id,
+            client_address=client_address(request),
+            error=error_text(response),
+        )
         logger.info(
             "%s %s %s %dms request_id=%s key=%s",
             request.method, request.path, response.status_code, duration_ms, request_id,

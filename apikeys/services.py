@@ -236,16 +236,30 @@ def idempotency_keys_purge(*, now) -> int:
     return deleted
 
 
-def request_log_write(**fields) -> None:
-    """Record one API request (one insert).
+def request_log_write(entries: list[dict]) -> None:
+    """Record API requests (`RequestLog` fields, one dict each), in one multi-row insert.
 
     A NUL in the text (a path with %00) is stored as `%00`: PostgreSQL text cannot hold U+0000, and a
-    failed insert here would turn the request's own answer into a 500.
+    failed insert here would lose every row of the batch. A row whose key or project was deleted since
+    its request (the log may be written a second later, apikeys/request_log.py) would have been
+    deleted with it: it is left out. Any other refusal is raised.
     """
-    for name in ("method", "path", "error"):
-        if name in fields:
-            fields[name] = fields[name].replace("\x00", "%00")
-    RequestLog.objects.create(**fields)
+    rows = []
+    for fields in entries:
+        for name in ("method", "path", "error"):
+            if name in fields:
+                fields[name] = fields[name].replace("\x00", "%00")
+        rows.append(RequestLog(**fields))
+    try:
+        RequestLog.objects.bulk_create(rows)
+    except IntegrityError:
+        existing = {None}  # key ids (UUIDs) and project ids (integers) that still exist
+        existing.update(APIKey.objects.filter(pk__in={row.api_key_id for row in rows}).values_list("pk", flat=True))
+        existing.update(Project.objects.filter(pk__in={row.project_id for row in rows}).values_list("pk", flat=True))
+        kept = [row for row in rows if row.api_key_id in existing and row.project_id in existing]
+        if len(kept) == len(rows):
+            raise
+        RequestLog.objects.bulk_create(kept)
 
 
 def request_log_purge(*, before) -> int:

@@ -55,5 +55,5 @@ class BareFloorView(APIView):
         return Response({"id": row_id}, status=201)
 
 
-urlpatterns = [re_path(r"^bench/floor/?$", BareFloorView.as_view())]
+urlpatterns = [re_path(r"^api/bench/floor/?$", BareFloorView.as_view())]
 application = get_wsgi_application()

@@ -1,14 +1,17 @@
 """The benchmark's floor: the least a write endpoint of this server stack can do.
 
-The same middleware, the same API key authentication (one indexed lookup), then one INSERT into
-`bench_floor`, a table only the benchmark creates (`bench/seed.py`), so no app owns a migration
-for it. Mounted only when SALESLEDGER_BENCH_FLOOR=1, never in a normal deployment.
+Everything every API write pays, and one INSERT: the middleware, the API key authentication, the
+key's rate limit, the write's transaction and the request log (the path is under `/api/`, so it is
+an API request like any other), then one INSERT into `bench_floor`, a table only the benchmark
+creates (`bench/seed.py`), so no app owns a migration for it. Mounted only when
+SALESLEDGER_BENCH_FLOOR=1, never in a normal deployment.
 """
 
 from django.db import connection
 from django.urls import re_path
 from rest_framework.response import Response
-from rest_framework.views import APIView
+
+from apikeys.api.base import DialectView
 
 FLOOR_TABLE_SQL = (
     "CREATE TABLE IF NOT EXISTS bench_floor "
@@ -16,7 +19,7 @@ FLOOR_TABLE_SQL = (
 )
 
 
-class FloorView(APIView):
+class FloorView(DialectView):
     schema = None  # not part of the public API
 
     def post(self, request):
@@ -26,4 +29,4 @@ class FloorView(APIView):
         return Response({"id": row_id}, status=201)
 
 
-urlpatterns = [re_path(r"^bench/floor/?$", FloorView.as_view(), name="bench-floor")]
+urlpatterns = [re_path(r"^api/bench/floor/?$", FloorView.as_view(), name="bench-floor")]

@@ -41,10 +41,18 @@ class Server:
     """gunicorn with 2 x cores sync workers, started and stopped by the benchmark: the project's
     (`salesledger.wsgi`), or the bare floor's (`bench.bare_floor`)."""
 
-    def __init__(self, database_url: str, port: int, log: Path, app: str = "salesledger.wsgi"):
+    def __init__(self, database_url: str, port: int, log: Path, app: str = "salesledger.wsgi", redis_url: str = ""):
         self.url = f"http://127.0.0.1:{port}"
         self.workers = 2 * (os.cpu_count() or 1)
-        env = {**database_env(database_url), "SALESLEDGER_BENCH_FLOOR": "1", "LOG_LEVEL": "ERROR"}
+        self.answered: dict[str, int] = {}  # answers wrk got, per workload script
+        self.redis_url = redis_url
+        # REDIS_URL empty: the rate limits count in the database.
+        env = {
+            **database_env(database_url),
+            "SALESLEDGER_BENCH_FLOOR": "1",
+            "LOG_LEVEL": "ERROR",
+            "REDIS_URL": redis_url,
+        }
         command = [
             sys.executable, "-m", "gunicorn", app, "--workers", str(self.workers),
             "--bind", f"127.0.0.1:{port}", "--error-logfile", str(log), "--log-level", "warning",
@@ -99,6 +107,7 @@ def run_wrk(server: Server, script: str, connections: int, seconds: int, args: l
         raise RuntimeError(f"wrk printed no result:\n{output}")
     result = json.loads(line.removeprefix("BENCH_RESULT "))
     result["seconds"] = finished - started
+    server.answered[script] = server.answered.get(script, 0) + sum(result["statuses"].values())
     return result
 
 

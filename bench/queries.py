@@ -38,7 +38,7 @@ def sample_requests(seeded: Seeded, session: str) -> dict:
         "clickId": None, "customerName": None, "customerEmail": None, "customerAvatar": None,
     }  # fmt: skip
     return {
-        "floor": [("post", "/bench/floor", {}, bearer)],
+        "floor": [("post", "/api/bench/floor", {}, bearer)],
         "costtrack_create": [("post", "/api/sales/create", {"productId": product, "quantity": 1,
                               "sellingPrice": 19.99, "category": "bench", "deductInventory": True}, bearer)],
         "sells_create_confirm": [("post", "/sells", {"products": three}, bearer),
@@ -54,16 +54,19 @@ def sample_requests(seeded: Seeded, session: str) -> dict:
     }  # fmt: skip
 
 
-def count_queries(seeded: Seeded, session: str) -> dict[str, dict]:
-    """SQL queries per request of each workload, counted once with Django's test client."""
+def count_queries(seeded: Seeded, session: str, only: set[str] | None = None) -> dict[str, dict]:
+    """SQL queries per request of each workload (or of those in `only`), counted once with Django's test
+    client. The request log is not among them: its rows are written by the process's writer thread."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     results = {}
     # Record the key's last use first (written at most once a minute), so no sample pays for it.
-    Client().post("/bench/floor", headers={"Authorization": f"Bearer {seeded.api_key}"})
+    Client().post("/api/bench/floor", headers={"Authorization": f"Bearer {seeded.api_key}"})
     for name, requests in sample_requests(seeded, session).items():
+        if only is not None and name not in only:
+            continue
         client = Client(raise_request_exception=False)
         counts, statuses, sql, created_id = [], [], [], None
         for method, path, body, headers in requests:

@@ -178,8 +178,10 @@ def contended_check(seeded: Seeded, results: list[dict]) -> dict:
 def table(report: dict) -> str:
     """The report as the Markdown table bench/README.md shows (it reads as well in a terminal)."""
     floor = report["floor"]
+    redis = report.get("redis")
     lines = [
-        f"{report['date']} · {report['machine']} · {report['server']}",
+        f"{report['date']} · {report['machine']} · {report['server']} · rate limits in "
+        + (f"Redis ({redis})" if redis else "the database (no Redis)"),
         "Load average (1, 5, 15 min) before "
         + " / ".join(f"{load:.2f}" for load in report["load_average"]["before"])
         + ", after "
@@ -204,6 +206,12 @@ def table(report: dict) -> str:
         lines.append(
             f"| floor | {level['connections']} | {level['rps']} | {level['p50_ms']} | {level['p99_ms']} | 1.0 "
             f"| {ratio} | {level['errors']} | {floor['queries_per_request']} |"
+        )
+    for name, level in report.get("without_redis", {}).items():
+        lines.append(
+            f"| {name}, no Redis | {level['connections']} | {level['rps']} | {level['p50_ms']} | {level['p99_ms']} "
+            f"| {level.get('ratio_to_floor', 1.0)} | {level['ratio_to_bare']} | {level['errors']} "
+            f"| {level['queries_per_request']} |"
         )
     for workload in report["workloads"]:
         name = workload["name"]
@@ -250,8 +258,79 @@ def table(report: dict) -> str:
         f"Correctness: check_stock {'passed' if correctness['check_stock']['passed'] else 'FAILED'}; rows written "
         f"= 2xx answers: {'yes' if correctness['rows_match_2xx'] else 'NO'}; contended: {contended_text}.",
         *(f"- {mismatch}" for mismatch in correctness["mismatches"]),
-    ]
+        *(f"Request log ({log['server']}): {log['rows']:,} rows for {log['api_answers']:,} API answers"
+          f"{'' if log['passed'] else ' (MISMATCH)'}." for log in correctness.get("request_log", [])),
+    ]  # fmt: skip
     return "\n".join(lines)
+
+
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+# Run again without Redis (rate limits counted in the database), at 16 connections, after the floor.
+WITHOUT_REDIS = ["costtrack_create"]
+DATABASE_CACHE = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "salesledger_cache"}
+}
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def rows_mismatches(workload: Workload, result: dict, before: dict, after: dict, label: str) -> list[str]:
+    """Where a wrk run wrote other than one row (or batch) per expected answer."""
+    mismatches = []
+    for key, (counter, per) in workload.rows.items():
+        answered, written = result["statuses"].get(key, 0) * per, after[counter] - before[counter]
+        if answered != written:
+            mismatches.append(f"{label}: {written} {counter} written, {answered} answered")
+    return mismatches
+
+
+def request_log_check(server: Server, since, until) -> dict:
+    """Every API answer the server gave (all of wrk's, the dashboard's pages aside) has its request log
+    row, counted after the server stopped: its workers write the rows they hold as they exit."""
+    from apikeys.models import RequestLog
+
+    answered = sum(count for script, count in server.answered.items() if script != "dashboard")
+    logged = RequestLog.objects.filter(created_at__gte=since, created_at__lt=until).count()
+    return {"server": "redis" if server.redis_url else "no redis", "api_answers": answered, "rows": logged,
+            "passed": answered == logged}  # fmt: skip
+
+
+def measure_without_redis(database, port, seeded, files, session, seconds, bare, queries, mismatches):
+    """The floor and the WITHOUT_REDIS workloads at 16 connections on a server without Redis."""
+    server = Server(database, port, BENCH / "results" / "server-without-redis.log")
+    since = now()
+    try:
+        floor = measure_floor(server, [REFERENCE_CONNECTIONS], 10 if seconds > 5 else seconds,
+                              lua_args(seeded, files, session, "floor"), stop=False)[REFERENCE_CONNECTIONS]  # fmt: skip
+        floor["ratio_to_bare"] = round(floor["rps"] / bare[REFERENCE_CONNECTIONS]["rps"], 2)
+        figures = {"floor": floor | {"queries_per_request": queries["floor"]["queries"][0]}}
+        for workload in (w for w in WORKLOADS if w.name in WITHOUT_REDIS):
+            lua = lua_args(seeded, files, session, workload.name)
+            run_wrk(server, workload.name, 4, 2, lua)
+            before = counters(seeded)
+            result = run_wrk(server, workload.name, REFERENCE_CONNECTIONS, seconds, lua)
+            after = counters(seeded)
+            summary = summarise(result, workload.expected, REFERENCE_CONNECTIONS)
+            summary["ratio_to_floor"] = round(summary["rps"] / floor["rps"], 2)
+            summary["ratio_to_bare"] = round(summary["rps"] / bare[REFERENCE_CONNECTIONS]["rps"], 2)
+            summary["queries_per_request"] = queries[workload.name]["queries"][0]
+            mismatches += rows_mismatches(workload, result, before, after, f"{workload.name} without Redis")
+            figures[workload.name] = summary
+            print(f"  {workload.name} without Redis: {summary}", flush=True)
+    finally:
+        server.stop()
+    return figures, request_log_check(server, since, now())
 
 
 def measure_floor(server: Server, levels: list[int], seconds: int, lua: list[str], stop: bool = True) -> dict:
@@ -270,6 +349,8 @@ def main():
     parser.add_argument("--small", action="store_true", help="2,000 sales and 5 s runs, for development")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8110")))
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
+                        help="REDIS_URL of the server, as in production ('' for none)")  # fmt: skip
     parser.add_argument("--seconds", type=int, help="length of each measured run (default 10, 5 with --small)")
     parser.add_argument("--only", nargs="*", help="run only these workloads (the floor always runs)")
     parser.add_argument("--output", type=Path, help="JSON file (default bench/results/latest.json; /tmp with --small)")
@@ -284,6 +365,10 @@ def main():
     started, load_before = time.perf_counter(), os.getloadavg()
 
     os.environ["SALESLEDGER_BENCH_FLOOR"] = "1"  # the floor's URL, also for counting its queries here
+    redis_url = args.redis if args.redis and redis_answers(args.redis) else ""
+    if args.redis and not redis_url:
+        print(f"Redis does not answer at {args.redis}: the whole run counts rate limits in the database", flush=True)
+    os.environ["REDIS_URL"] = redis_url  # the queries counted here are the server's
     print(f"seeding {args.database} ...", flush=True)
     seeded = seed(args.database, small=args.small)
     print(f"seeded in {seeded.seconds} s: {seeded.counts}", flush=True)
@@ -292,7 +377,7 @@ def main():
 
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.test import Client
+    from django.test import Client, override_settings
 
     call_command("collectstatic", interactive=False, verbosity=0)  # pages run with DEBUG off, as served
 
@@ -302,6 +387,9 @@ def main():
     workloads = [w for w in WORKLOADS if not args.only or w.name in args.only]
     skipped = {w.name: reason for w in workloads if (reason := endpoint_missing(w.path))}
     queries = count_queries(seeded, session)
+    if redis_url:
+        with override_settings(CACHES=DATABASE_CACHE):
+            queries_without_redis = count_queries(seeded, session, only={"floor", *WITHOUT_REDIS})
 
     data = Path(tempfile.mkdtemp(prefix="salesledger-bench-"))
     files = {name: data / f"{name}.txt" for name in ("products", "external_ids", "customers", "contended")}
@@ -314,8 +402,9 @@ def main():
     common = lua_args(seeded, files, session, "floor")
     bare = measure_floor(Server(args.database, args.port + 1, BENCH / "results" / "bare.log", app="bench.bare_floor"),
                          levels, seconds, common)  # fmt: skip
-    server = Server(args.database, args.port, BENCH / "results" / "server.log")
+    server = Server(args.database, args.port, BENCH / "results" / "server.log", redis_url=redis_url)
     results, mismatches = [], []
+    logged_since, logged_until = now(), None
     try:
         floor = measure_floor(server, levels, seconds, common, stop=False)
         for workload in workloads:
@@ -333,12 +422,7 @@ def main():
                 summary = summarise(result, workload.expected, level)
                 summary["ratio_to_floor"] = round(summary["rps"] / floor[level]["rps"], 2)
                 summary["ratio_to_bare"] = round(summary["rps"] / bare[level]["rps"], 2)
-                for key, (counter, per) in workload.rows.items():
-                    answered, written = result["statuses"].get(key, 0) * per, after[counter] - before[counter]
-                    if answered != written:
-                        mismatches.append(
-                            f"{workload.name} c={level}: {written} {counter} written, {answered} answered"
-                        )
+                mismatches += rows_mismatches(workload, result, before, after, f"{workload.name} c={level}")
                 if workload.batch > 1:
                     summary["sales_per_s"] = round(summary["rps"] * workload.batch)
                 if workload.name == "custobar_upload_1000":
@@ -358,13 +442,21 @@ def main():
             })  # fmt: skip
         print("CSV export of every sale ...", flush=True)
         export = export_check(server, seeded, session)
+        logged_until = now()  # the request log check covers every wrk run, not the upload below
         if not args.only or "custobar_upload_49mb" in args.only:
             print("one 49 MB custobar upload ...", flush=True)
             big = custobar_upload_big(server.url, seeded.api_key, server.process.pid,
                                       BIG_UPLOAD_ROWS // 10 if args.small else BIG_UPLOAD_ROWS)  # fmt: skip
             results.append({"name": "custobar_upload_49mb", **with_ratio(big, floor_copy)})
     finally:
-        server.stop()
+        server.stop()  # its workers write the request log rows they still hold as they stop
+    request_log = [request_log_check(server, logged_since, logged_until or now())]
+    without_redis = {}
+    if redis_url:
+        print("without Redis ...", flush=True)
+        without_redis, log = measure_without_redis(args.database, args.port, seeded, files, session, seconds,
+                                                   bare, queries_without_redis, mismatches)  # fmt: skip
+        request_log.append(log)
     results.append(floor_copy)
     if not args.only or "bulk_import_100k" in args.only:
         print("bulk import ...", flush=True)
@@ -388,6 +480,8 @@ def main():
         },
         "bare_floor": {key: bare[REFERENCE_CONNECTIONS][key] for key in ("rps", "p50_ms", "p99_ms")}
         | {"levels": list(bare.values())},
+        "redis": redis_url or None,
+        "without_redis": without_redis,
         "workloads": results,
         "csv_export_all_sales": export,
         "query_samples": queries,
@@ -396,6 +490,7 @@ def main():
             "rows_match_2xx": not mismatches,
             "mismatches": mismatches,
             "contended": contended_check(seeded, results),
+            "request_log": request_log,
         },
         "total_seconds": round(time.perf_counter() - started, 1),
     }

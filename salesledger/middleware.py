@@ -1,10 +1,15 @@
-"""Middleware every request passes first: a request id, and a body size limit checked before reading."""
+"""Middleware every request passes first: a request id, and a body size limit checked before reading; and
+Django's session, CSRF, user and message middleware for the pages only."""
 
 import io
 import re
 import uuid
 
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 
 from salesledger import logs
 from salesledger.context import current_request_id
@@ -113,3 +118,35 @@ class BodySizeLimitMiddleware:
             request._stream = io.BytesIO(body)
             request.META["CONTENT_LENGTH"] = str(len(body))
         return self.get_response(request)
+
+
+# The API's own pages (the schema and its two viewers) are pages like the admin's.
+API_DOC_PATHS = ("/api/schema", "/api/docs", "/api/redoc")
+
+
+def is_api_request(path: str) -> bool:
+    return dialect_for_path(path) is not None and not path.startswith(API_DOC_PATHS)
+
+
+def pages_only(middleware: type) -> type:
+    """`middleware` for the owner pages, the admin and the docs; an API request goes straight past it.
+
+    The API authenticates by key only: it never reads a session, a CSRF cookie (its views are exempt),
+    Django's user or a message, and these add no header to its answers. Their hooks stay as Django
+    registers them (CSRF's `process_view` returns at once for the API's exempt views).
+    """
+
+    class PagesOnly(middleware):
+        def __call__(self, request):
+            if is_api_request(request.path):
+                return self.get_response(request)
+            return super().__call__(request)
+
+    PagesOnly.__name__ = PagesOnly.__qualname__ = f"PagesOnly{middleware.__name__}"
+    return PagesOnly
+
+
+PagesOnlySessionMiddleware = pages_only(SessionMiddleware)
+PagesOnlyCsrfViewMiddleware = pages_only(CsrfViewMiddleware)
+PagesOnlyAuthenticationMiddleware = pages_only(AuthenticationMiddleware)
+PagesOnlyMessageMiddleware = pages_only(MessageMiddleware)

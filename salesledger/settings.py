@@ -68,11 +68,12 @@ MIDDLEWARE = [
     "salesledger.middleware.RequestIDMiddleware",
     "apikeys.middleware.RequestLogMiddleware",
     "salesledger.middleware.BodySizeLimitMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, CSRF, users and messages serve the pages; API requests go past them (salesledger/middleware.py).
+    "salesledger.middleware.PagesOnlySessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "salesledger.middleware.PagesOnlyCsrfViewMiddleware",
+    "salesledger.middleware.PagesOnlyAuthenticationMiddleware",
+    "salesledger.middleware.PagesOnlyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -168,6 +169,11 @@ WEBHOOKS_ALLOW_PRIVATE_URLS = env_list("WEBHOOKS_ALLOW_PRIVATE_URLS", "")
 
 # Failed API authentications per minute before 429 instead of 401: per client address and existing key
 # prefix, and per client address for keys whose prefix does not exist (see SECURITY.md).
+# The request log is written by a thread of each server process, in one INSERT of the rows of the last
+# REQUEST_LOG_FLUSH_SECONDS (or as soon as REQUEST_LOG_FLUSH_ROWS are waiting), and when the process
+# exits; 0 writes each row during its request (apikeys/request_log.py).
+REQUEST_LOG_FLUSH_SECONDS = float(os.environ.get("REQUEST_LOG_FLUSH_SECONDS", "1"))
+REQUEST_LOG_FLUSH_ROWS = int(os.environ.get("REQUEST_LOG_FLUSH_ROWS", "500"))
 FAILED_AUTH_LIMIT = int(os.environ.get("FAILED_AUTH_LIMIT", "30"))
 FAILED_AUTH_UNKNOWN_PREFIX_LIMIT = int(os.environ.get("FAILED_AUTH_UNKNOWN_PREFIX_LIMIT", "300"))
 # Heavy requests (uploads) running at once on one machine: by default half of gunicorn's workers

@@ -4,6 +4,9 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+# A request's log row is written before its answer, so a test reads it at once (tests of the buffer
+# itself, and the servers they start, set their own).
+os.environ.setdefault("REQUEST_LOG_FLUSH_SECONDS", "0")
 
 from salesledger.settings import *  # noqa: E402,F403
 

@@ -2,5 +2,5 @@
 dofile("common.lua")
 
 function request()
-  return wrk.format("POST", "/bench/floor", json_headers(), "{}")
+  return wrk.format("POST", "/api/bench/floor", json_headers(), "{}")
 end

@@ -108,9 +108,9 @@ def test_the_request_log_fits_a_1280_pixel_window(live_server):
     project = ProjectFactory(slug="shop", name="Olivia's shop", owners=[owner])
     issued = issue_key(project)
     long_path = "/api/v1/products/?" + "&".join(f"name=very-long-filter-value-{n}" for n in range(15))
-    request_log_write(project=project, api_key=issued.api_key, method="GET", path=long_path[:500], status_code=400,
-                      duration_ms=3, request_id="r" * 128, client_address="2001:db8::1",
-                      error='{"detail": "' + "x" * 2000 + '"}')  # fmt: skip
+    request_log_write([dict(project=project, api_key=issued.api_key, method="GET", path=long_path[:500],
+                            status_code=400, duration_ms=3, request_id="r" * 128, client_address="2001:db8::1",
+                            error='{"detail": "' + "x" * 2000 + '"}')])  # fmt: skip
 
     with chromium_page() as page:
         page.set_viewport_size({"width": 1280, "height": 800})

@@ -2,6 +2,7 @@
 Redis gone, the database counts until it is back."""
 
 import pytest
+import redis
 from django.core.cache import caches
 from django.test import override_settings
 
@@ -41,6 +42,21 @@ def test_limits_count_in_redis_without_touching_the_database(api, project, redis
     third = api.get("/api/v1/project/")
     assert third.status_code == 429
     assert not RateCounter.objects.exists()
+
+
+def test_a_request_costs_one_round_trip_to_redis(api, redis_cache, monkeypatch):
+    """Counting the hit, its expiry and reading the address's failed attempts go in one pipeline."""
+    api.get("/api/v1/project/")
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(connection, command, check_health=True):
+        sent.append(command)
+        return send(connection, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    assert api.get("/api/v1/project/")["X-RateLimit-Remaining"] == str(api.project.rate_limit - 2)
+    assert len(sent) == 1
 
 
 def test_failed_authentication_counts_in_redis(redis_cache, monkeypatch):
