@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser import chromium_page, screenshot
 from tests.factories import (
@@ -49,7 +50,8 @@ def test_owner_dashboard_draws_its_charts(live_server):
         assert page.locator("h1").inner_text() == "Olivia's shop"
 
         revenue = page.locator("#chart-revenue svg")
-        assert revenue.locator("rect.bar").count() == 13
+        # Counted as Playwright waits: the charts are drawn by the page's script after it loads.
+        expect(revenue.locator("rect.bar")).to_have_count(13)
         assert revenue.locator("text.legend-label").all_text_contents() == ["connecteam", "costtrack", "sells"]
         status = page.locator("#chart-status svg")
         assert status.locator("rect.bar").count() == 3
@@ -68,7 +70,7 @@ def test_owner_dashboard_draws_its_charts(live_server):
 
         page.select_option("#id_channel", "costtrack")
         page.click("#dashboard-filters button[type=submit]")
-        assert page.locator("#chart-revenue svg rect.bar").count() == 5
+        expect(page.locator("#chart-revenue svg rect.bar")).to_have_count(5)
         export_url = page.locator("#export-csv").get_attribute("href")
         assert export_url == "/projects/shop/sales.csv?period=30&channel=costtrack"
 
@@ -81,7 +83,7 @@ def test_staff_dashboard_on_the_admin_home(live_server):
     with chromium_page() as page:
         log_in(page, live_server.url, "sam", "correct-horse-battery", "/admin/")
         assert page.locator("#sales-dashboard h2").inner_text() == "Sales dashboard: Shop"
-        assert page.locator("#chart-revenue svg rect.bar").count() == 1
+        expect(page.locator("#chart-revenue svg rect.bar")).to_have_count(1)
         assert page.locator("#id_project").input_value() == "shop"
         # The whole width of the page (1280 px less the admin's padding), two charts side by side.
         assert page.evaluate("document.querySelector('#sales-dashboard').getBoundingClientRect().width") > 1150
