@@ -22,6 +22,7 @@ CHROMIUM_ARGS = [
 @contextlib.contextmanager
 def chromium_page():
     """A fresh page in a fresh profile; Django may be called from Playwright's event-loop thread."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -33,6 +34,9 @@ def chromium_page():
             yield context.pages[0] if context.pages else context.new_page()
         finally:
             context.close()
+            # Playwright runs an event loop in this thread, so Django's connections made inside this block
+            # are that loop's own, not the test's: close them here, or they outlive the test database.
+            connections.close_all()
 
 
 def screenshot(page, name: str) -> Path:
