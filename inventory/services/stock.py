@@ -12,11 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from events.services import NewEvent, events_record_many, events_record_with
-from inventory.models import LOW_STOCK, MAX_UNITS, Stock, StockMovement, Variant
+from inventory.models import LOW_STOCK, MAX_UNITS, Product, Stock, StockMovement, Variant
 from salesledger.errors import Conflict, NotFound, ServiceError
 from salesledger.writes import Statement, checked_then_written, insert_sql, run_together
 
@@ -299,7 +298,7 @@ def _change(*, deltas: dict[_Key, int], reason, sale_id, actor_user, actor_key, 
             low.append(stock)
     stocks = [stock for _, stock, _, _ in changes]
     return StockChange(
-        project_id=stocks[0].product.project_id,
+        project_id=stocks[0].project_id,
         stocks=stocks,
         movements=movements,
         statements=[_counters_update(stocks, movements), _movements_insert(movements)],
@@ -350,26 +349,35 @@ def _stock_data(stock: Stock, movement: StockMovement | None = None) -> dict:
 
 
 def _describe(key: _Key, stock: Stock) -> dict:
+    """The item of a locked stock row as errors and events name it."""
     product_id, variant_id = key
-    name = stock.product.name if stock.variant is None else f"{stock.product.name} / {stock.variant.name}"
+    name = stock.product_name if stock.variant_name is None else f"{stock.product_name} / {stock.variant_name}"
     return {"product_id": str(product_id), "variant_id": str(variant_id) if variant_id else None, "name": name}
 
 
 def _lock_query(keys: list[_Key]):
+    """The stock rows of `keys`, locked in primary-key order, with what errors and events say of them:
+    `project_id`, `product_name`, `variant_name` and `has_variants` (whether the product has variants).
+    Plain SQL, built in microseconds: the ORM spent longer composing this query than the database
+    running it. SQLite has no row locks (a write locks the whole database)."""
+    quote = connection.ops.quote_name
+    stock, product, variant = (quote(model._meta.db_table) for model in (Stock, Product, Variant))
     plain = [product_id for product_id, variant_id in keys if variant_id is None]
     variants = [variant_id for _, variant_id in keys if variant_id is not None]
-    condition = Q(pk__in=[])
+    conditions = []
     if plain:
-        condition |= Q(product_id__in=plain, variant__isnull=True)
+        conditions.append(f"(s.variant_id IS NULL AND s.product_id IN ({', '.join(['%s'] * len(plain))}))")
     if variants:
-        condition |= Q(variant_id__in=variants)
-    return (
-        Stock.objects.select_for_update(of=("self",))
-        .select_related("product", "variant")
-        .annotate(has_variants=Exists(Variant.objects.filter(product_id=OuterRef("product_id"))))
-        .filter(condition)
-        .order_by("pk")
+        conditions.append(f"s.variant_id IN ({', '.join(['%s'] * len(variants))})")
+    lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
+    sql = (
+        f"SELECT s.id, s.product_id, s.variant_id, s.on_hand, s.reserved, p.project_id, p.name AS product_name, "
+        f"v.name AS variant_name, EXISTS (SELECT 1 FROM {variant} pv WHERE pv.product_id = s.product_id) "
+        f"AS has_variants FROM {stock} s JOIN {product} p ON p.id = s.product_id "
+        f"LEFT JOIN {variant} v ON v.id = s.variant_id WHERE {' OR '.join(conditions)} ORDER BY s.id{lock}"
     )
+    prepare = Product._meta.pk.get_db_prep_value  # product and variant ids alike: UUIDs
+    return Stock.objects.raw(sql, [prepare(key, connection) for key in (*plain, *variants)])
 
 
 def _lock(keys: Iterable[_Key]) -> dict[_Key, Stock]:
@@ -396,7 +404,7 @@ def _match(keys: list[_Key], rows: list[Stock]) -> dict[_Key, Stock]:
         if variant_id is None:
             row = by_product.get(product_id)
             if row is not None and row.has_variants:
-                raise VariantRequired(f"{row.product.name} has variants; name one of them.", field="variant_id")
+                raise VariantRequired(f"{row.product_name} has variants; name one of them.", field="variant_id")
         else:
             row = by_variant.get(variant_id)
             if row is not None and row.product_id != product_id:

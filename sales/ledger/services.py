@@ -5,8 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from events.services import NewEvent, events_record_many, events_record_with
@@ -92,11 +91,15 @@ def _products_by_reference(project, references) -> dict[str, Product]:
     references = {str(ref) for ref in references}
     if not references:
         return {}
-    ids = {ref_id for ref_id in map(parse_uuid, references) if ref_id is not None}
-    products = (
-        Product.objects.filter(project=project)
-        .filter(Q(id__in=ids) | Q(external_id__in=references))
-        .annotate(has_variants=Exists(Variant.objects.filter(product=OuterRef("pk"))))
+    ids = [Product._meta.pk.get_db_prep_value(i, connection) for i in map(parse_uuid, references) if i is not None]
+    named = f"p.external_id IN ({', '.join(['%s'] * len(references))})"
+    if ids:
+        named += f" OR p.id IN ({', '.join(['%s'] * len(ids))})"
+    # Plain SQL: the ORM spent longer composing this query than the database running it.
+    products = Product.objects.raw(
+        f"SELECT p.*, EXISTS (SELECT 1 FROM {Variant._meta.db_table} v WHERE v.product_id = p.id) AS has_variants "
+        f"FROM {Product._meta.db_table} p WHERE p.project_id = %s AND ({named}) ORDER BY p.name, p.id",
+        [project.pk, *references, *ids],
     )
     found = {}
     for product in products:
