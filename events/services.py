@@ -1,8 +1,9 @@
 """Every write of events: recording them with the change they describe, and purging old ones.
 
 Services of every app call `event_record` (one change) or `events_record_many` (a batch) inside
-their own transaction, so an event exists exactly when its change committed. Recording is one
-INSERT, which also tells whether the project has webhook endpoints; only then are deliveries
+their own transaction, or `events_record_with` to send the INSERT with the change's own statements
+(one statement on PostgreSQL), so an event exists exactly when its change committed. Recording is
+one INSERT, which also tells whether the project has webhook endpoints; only then are deliveries
 written (same transaction) and their tasks enqueued once it commits.
 """
 

@@ -3,7 +3,9 @@
 Stock changes only here. Each stock service takes all the items of one change (the lines of a
 sale) and, in one transaction: locks the stock rows of every item in one query, in primary-key
 order (so two changes never deadlock), computes every shortfall and raises one error before any
-write, then updates the counters in one query and writes one `StockMovement` per item.
+write, then updates the counters in one UPDATE and writes one `StockMovement` per item in one
+INSERT. `stock_change` does the locking and checking and hands those two statements to a caller
+that sends them with its own (the ledger: with the sale and its events, one statement on PostgreSQL).
 """
 
 import uuid
