@@ -236,9 +236,11 @@ class StockChange:
             if not any(name in str(error) for name in _COUNTER_CHECKS):
                 raise
             transaction.set_rollback(True)
+            # `stocks` hold the counters as the change leaves them: what was available is before it.
             short = [
-                {**_describe((stock.product_id, stock.variant_id), stock), "requested": abs(movement.delta_on_hand
-                 or movement.delta_reserved), "available": stock.available}
+                {**_describe((stock.product_id, stock.variant_id), stock),
+                 "requested": abs(movement.delta_on_hand or movement.delta_reserved),
+                 "available": stock.available - movement.delta_on_hand + movement.delta_reserved}
                 for stock, movement in zip(self.stocks, self.movements, strict=True)
             ]  # fmt: skip
             raise InsufficientStock(short) from error

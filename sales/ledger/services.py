@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -318,14 +319,11 @@ def _changes_write(*, writes, change, changes, lines, previous=None, user, api_k
     statement on PostgreSQL; a stock CHECK violation is refused as InsufficientStock."""
     stock_writes, stock_events = (change.statements, change.events) if change else ([], [])
     events = [*stock_events, *sale_events(changes=changes, lines=lines, previous=previous)]
-    project_id = changes[0][1].project_id
-    if change is None:
-        events_record_with(writes=writes, project_id=project_id, events=events, actor_user=user, actor_key=api_key)
-        return
-    with change.refused_by_constraints():
+    with change.refused_by_constraints() if change else nullcontext():
         events_record_with(
-            writes=[*stock_writes, *writes], project_id=project_id, events=events, actor_user=user, actor_key=api_key
-        )
+            writes=[*stock_writes, *writes], project_id=changes[0][1].project_id, events=events, actor_user=user,
+            actor_key=api_key,
+        )  # fmt: skip
 
 
 def _sale_move(*, sale: Sale, target: str, user=None, api_key=None, note: str = "") -> Sale:
