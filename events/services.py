@@ -1,8 +1,9 @@
 """Every write of events: recording them with the change they describe, and purging old ones.
 
 Services of every app call `event_record` (one change) or `events_record_many` (a batch) inside
-their own transaction, so an event exists exactly when its change committed. Recording is one
-INSERT, which also tells whether the project has webhook endpoints; only then are deliveries
+their own transaction, or `events_record_with` to send the INSERT with the change's own statements
+(one statement on PostgreSQL), so an event exists exactly when its change committed. Recording is
+one INSERT, which also tells whether the project has webhook endpoints; only then are deliveries
 written (same transaction) and their tasks enqueued once it commits.
 """
 
@@ -19,6 +20,7 @@ from events.webhooks import services as webhooks
 from events.webhooks.models import WebhookEndpoint
 from salesledger.bulk import json_recordset
 from salesledger.context import current_request_id
+from salesledger.writes import Statement, insert_sql, run_together
 
 # Rows per INSERT: well under the bound parameters SQLite (32,766) and PostgreSQL (65,535) accept.
 BATCH_ROWS = 2000
@@ -62,10 +64,36 @@ def events_record_many(*, project_id, events: list[NewEvent], actor_user=None, a
     """Record a batch of events of one project: one INSERT per 2,000, plus the deliveries when it has endpoints."""
     if not events:
         return []
+    rows = events_rows(project_id=project_id, events=events, actor_user=actor_user, actor_key=actor_key)
+    # Without a savepoint: inside the caller's transaction this costs no statement of its own.
+    with transaction.atomic(savepoint=False):
+        has_endpoints = False
+        for start in range(0, len(rows), BATCH_ROWS):
+            sql, params = events_insert_sql(rows[start : start + BATCH_ROWS])
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                has_endpoints |= any(flag for (flag,) in cursor.fetchall())
+        events_inserted(rows, has_endpoints=has_endpoints)
+    return rows
+
+
+def events_record_with(*, writes: list[Statement], project_id, events: list[NewEvent], actor_user=None,
+                       actor_key=None) -> list[Event]:  # fmt: skip
+    """Run a change's `writes` (INSERTs and UPDATEs) and record its `events` (at most BATCH_ROWS) with them:
+    one statement on PostgreSQL (`salesledger.writes.run_together`), so the change and its events are
+    written together, in the caller's transaction; then the deliveries when the project has endpoints."""
+    rows = events_rows(project_id=project_id, events=events, actor_user=actor_user, actor_key=actor_key)
+    flags = run_together([*writes, events_insert_sql(rows)] if rows else writes)
+    events_inserted(rows, has_endpoints=any(flag for (flag,) in flags) if rows else False)
+    return rows
+
+
+def events_rows(*, project_id, events: list[NewEvent], actor_user=None, actor_key=None) -> list[Event]:
+    """The rows (not yet saved) recording `events` of the project, by this actor, in this request."""
     actor_type, actor = actor_of(actor_user=actor_user, actor_key=actor_key)
     now = timezone.now()
     request_id = current_request_id.get()
-    rows = [
+    return [
         Event(
             id=uuid.uuid4(),
             project_id=project_id,
@@ -80,37 +108,30 @@ def events_record_many(*, project_id, events: list[NewEvent], actor_user=None, a
         )
         for new in events
     ]
-    # Without a savepoint: inside the caller's transaction this costs no statement of its own.
-    with transaction.atomic(savepoint=False):
-        has_endpoints = False
-        for start in range(0, len(rows), BATCH_ROWS):
-            has_endpoints |= _insert(rows[start : start + BATCH_ROWS])
-        if has_endpoints:
-            webhooks.deliveries_create(project_id=project_id, events=rows, now=now)
-    return rows
 
 
-def _insert(rows: list[Event]) -> bool:
-    """INSERT the rows in one statement; returns whether their project has an enabled webhook endpoint."""
+def events_insert_sql(rows: list[Event]) -> Statement:
+    """The INSERT of `rows` (at most BATCH_ROWS, of one project), for a service to send with the change
+    they record (`salesledger.writes.run_together`, as its last statement); it returns a row per event
+    telling whether the project has an enabled webhook endpoint, to pass to `events_inserted`."""
     fields = Event._meta.concrete_fields
     table = connection.ops.quote_name(Event._meta.db_table)
     endpoints = connection.ops.quote_name(WebhookEndpoint._meta.db_table)
-    if connection.vendor == "postgresql":
-        # One JSON document (`salesledger.bulk`); `data` encoded as its field encodes it.
+    returning = f"EXISTS (SELECT 1 FROM {endpoints} WHERE project_id = {table}.project_id AND enabled)"
+    if connection.vendor == "postgresql" and len(rows) > 1:
+        # Many rows as one JSON document (`salesledger.bulk`); `data` encoded as its field encodes it.
         names = [f.attname for f in fields]
         columns, values = json_recordset(Event, names)
         params = [json.dumps([{name: getattr(row, name) for name in names} for row in rows], cls=_DATA.encoder)]
-    else:
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        values = "VALUES " + ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
-        params = [f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows for f in fields]
-    sql = (
-        f"INSERT INTO {table} ({columns}) {values} RETURNING "
-        f"EXISTS (SELECT 1 FROM {endpoints} WHERE project_id = {table}.project_id AND enabled)"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return any(flag for (flag,) in cursor.fetchall())
+        return f"INSERT INTO {table} ({columns}) {values} RETURNING {returning}", params
+    values = [{f.attname: getattr(row, f.attname) for f in fields} for row in rows]
+    return insert_sql(Event, values, returning=returning)
+
+
+def events_inserted(rows: list[Event], *, has_endpoints: bool) -> None:
+    """After the INSERT of `rows`: their webhook deliveries (same transaction) when the project has endpoints."""
+    if rows and has_endpoints:
+        webhooks.deliveries_create(project_id=rows[0].project_id, events=rows, now=rows[0].created)
 
 
 def events_purge(*, before) -> int:

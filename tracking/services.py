@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework import status
 
@@ -27,6 +27,7 @@ from salesledger.money import (
     normalize_currency,
     to_minor,
 )
+from salesledger.writes import checked_then_written, insert_sql, run_together
 from tracking import ecb
 from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent, new_customer_public_id
 from tracking.names import random_customer_name
@@ -439,7 +440,7 @@ def sale_event_track(
     recorded with it, otherwise it names an existing lead of the customer to link, and without it the
     sale links to the customer's latest lead. `invoice_id` is an idempotency key: when a sale with it
     exists, that sale is returned and nothing is recorded, also when requests race (the unique
-    constraint decides, and the loser's whole transaction is rolled back).
+    constraint decides: the loser's insert does nothing and it takes back the customer it created).
     Raises UnknownCurrency, and NotFound for an unknown `lead_event_name`.
     """
     if amount == 0:
@@ -449,41 +450,44 @@ def sale_event_track(
         existing = _sale_by_invoice(project, invoice_id)
         if existing is not None:
             return existing
-    try:
-        with transaction.atomic():
-            customer, created = _customer_for_event(
-                project=project,
-                external_id=customer_external_id,
-                name=customer_name,
-                email=customer_email,
-                avatar=customer_avatar,
-                click_id=click_id,
-            )
-            lead = _lead_for_sale(customer=customer, created=created, lead_event_name=lead_event_name)
-            sale = SaleEvent.objects.create(
-                project=project,
-                customer=customer,
-                lead_event=lead,
-                event_name=event_name,
-                amount=conversion.amount,
-                exchange_rate=conversion.rate,
-                exchange_rate_date=conversion.rate_date,
-                original_amount=amount,
-                original_currency=normalize_currency(currency).lower(),
-                payment_processor=payment_processor,
-                invoice_id=invoice_id,
-                metadata=metadata or {},
-            )
-            new_lead = [_conversion_event(lead, customer)] if created and lead is not None else []
-            events_record_many(
-                project_id=project.pk, events=[*new_lead, _conversion_event(sale, customer)], actor_key=actor_key
-            )
-            return sale
-    except IntegrityError:
-        existing = _sale_by_invoice(project, invoice_id) if invoice_id is not None else None
-        if existing is None:
-            raise
-        return existing
+    with checked_then_written():
+        customer, created = _customer_for_event(
+            project=project,
+            external_id=customer_external_id,
+            name=customer_name,
+            email=customer_email,
+            avatar=customer_avatar,
+            click_id=click_id,
+        )
+        lead = _lead_for_sale(customer=customer, created=created, lead_event_name=lead_event_name)
+        sale = SaleEvent(
+            project=project,
+            customer=customer,
+            lead_event=lead,
+            event_name=event_name,
+            amount=conversion.amount,
+            exchange_rate=conversion.rate,
+            exchange_rate_date=conversion.rate_date,
+            original_amount=amount,
+            original_currency=normalize_currency(currency).lower(),
+            payment_processor=payment_processor,
+            invoice_id=invoice_id,
+            metadata=metadata or {},
+        )
+        # The unique invoice id decides between racing requests without a savepoint: the loser inserts
+        # nothing, takes back the customer (and its lead) it created, and answers with the winner's sale.
+        names = [field.attname for field in SaleEvent._meta.concrete_fields]
+        row = {name: getattr(sale, name) for name in names}
+        sql, params = insert_sql(SaleEvent, [row])
+        if not run_together([(f"{sql} ON CONFLICT DO NOTHING RETURNING 1", params)]):
+            if created:
+                Customer.objects.filter(pk=customer.pk).delete()
+            return _sale_by_invoice(project, invoice_id)
+        new_lead = [_conversion_event(lead, customer)] if created and lead is not None else []
+        events_record_many(
+            project_id=project.pk, events=[*new_lead, _conversion_event(sale, customer)], actor_key=actor_key
+        )
+        return sale
 
 
 def _conversion_event(conversion: LeadEvent | SaleEvent, customer: Customer) -> NewEvent:

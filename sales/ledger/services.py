@@ -2,30 +2,31 @@
 
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from events.services import NewEvent, events_record_many
-from inventory.models import Product, Variant
-from inventory.services.stock import StockItem, stock_commit, stock_deduct, stock_release, stock_reserve, stock_restore
+from events.services import NewEvent, events_record_many, events_record_with
+from inventory.models import Product, StockMovement, Variant
+from inventory.services.stock import StockItem, stock_change
 from sales.ledger.models import MONEY, Sale, SaleLine, SaleStatus
 from sales.ledger.selectors import parse_uuid
 from salesledger.errors import Conflict, NotFound, ServiceError
 from salesledger.metrics import sales_written
 from salesledger.money import normalize_currency, quantize, to_decimal
+from salesledger.writes import checked_then_written, insert_sql, run_together, update_sql
 
 # Amounts are stored with 16 digits before the decimal point (max_digits=20, decimal_places=4).
 MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
 
 # The allowed moves and what each does to the stock of a sale whose stock went through inventory.
 TRANSITIONS = {
-    (SaleStatus.PENDING, SaleStatus.CONFIRMED): stock_commit,
-    (SaleStatus.PENDING, SaleStatus.CANCELLED): stock_release,
-    (SaleStatus.CONFIRMED, SaleStatus.CANCELLED): stock_restore,
+    (SaleStatus.PENDING, SaleStatus.CONFIRMED): StockMovement.Reason.COMMIT,
+    (SaleStatus.PENDING, SaleStatus.CANCELLED): StockMovement.Reason.RELEASE,
+    (SaleStatus.CONFIRMED, SaleStatus.CANCELLED): StockMovement.Reason.RESTORE,
 }
 
 
@@ -91,11 +92,15 @@ def _products_by_reference(project, references) -> dict[str, Product]:
     references = {str(ref) for ref in references}
     if not references:
         return {}
-    ids = {ref_id for ref_id in map(parse_uuid, references) if ref_id is not None}
-    products = (
-        Product.objects.filter(project=project)
-        .filter(Q(id__in=ids) | Q(external_id__in=references))
-        .annotate(has_variants=Exists(Variant.objects.filter(product=OuterRef("pk"))))
+    ids = [Product._meta.pk.get_db_prep_value(i, connection) for i in map(parse_uuid, references) if i is not None]
+    named = f"p.external_id IN ({', '.join(['%s'] * len(references))})"
+    if ids:
+        named += f" OR p.id IN ({', '.join(['%s'] * len(ids))})"
+    # Plain SQL: the ORM spent longer composing this query than the database running it.
+    products = Product.objects.raw(
+        f"SELECT p.*, EXISTS (SELECT 1 FROM {Variant._meta.db_table} v WHERE v.product_id = p.id) AS has_variants "
+        f"FROM {Product._meta.db_table} p WHERE p.project_id = %s AND ({named}) ORDER BY p.name, p.id",
+        [project.pk, *references, *ids],
     )
     found = {}
     for product in products:
@@ -211,7 +216,9 @@ def sale_create(
     total: Decimal | None = None,
     note: str = "",
 ) -> Sale:
-    """Record a sale and its lines in one transaction, in a bounded number of queries.
+    """Record a sale and its lines in one transaction, in four statements on PostgreSQL (the products, the
+    stock rows locked, the lines, then the stock, the sale and its events at once), and return it with
+    its lines (`sale.lines.all()` reads no more).
 
     With `deduct_stock`, the stock of every product line goes through inventory in one pass: a
     pending sale reserves it, a confirmed sale deducts it; a cancelled sale (an import of one that
@@ -255,78 +262,121 @@ def sale_create(
         **sale_status_columns(status, now=now),
     )
     items = _stock_items((line.product_id, line.variant_id, line.quantity) for line in sale_lines) if stocked else []
-    try:
-        with transaction.atomic():
-            sale.save(force_insert=True)
-            for line in sale_lines:
-                line.sale = sale
-            SaleLine.objects.bulk_create(sale_lines)
-            if items:
-                move = stock_reserve if status == SaleStatus.PENDING else stock_deduct
-                move(items=items, sale_id=sale.id, actor_user=user, actor_key=api_key, note=note)
-            sale_events_record(changes=[("sale.created", sale)], lines=sale_lines, user=user, api_key=api_key)
-    except IntegrityError:
-        if (
-            external_id is None
-            or not Sale.objects.filter(project=project, channel=channel, external_id=external_id).exists()
-        ):
-            raise
-        raise DuplicateSale(
-            f"A {channel} sale with external id '{external_id}' already exists.", external_id=external_id
-        ) from None
+    reason = StockMovement.Reason.RESERVE if status == SaleStatus.PENDING else StockMovement.Reason.DEDUCT
+    with checked_then_written():
+        # Locked and checked first: a shortage is refused before anything is written.
+        change = stock_change(items=items, reason=reason, sale_id=sale.id, actor_user=user, actor_key=api_key,
+                              note=note) if items else None  # fmt: skip
+        try:
+            # Only an external id can collide (a unique key): then a savepoint, to tell the duplicate from the rest.
+            with transaction.atomic(savepoint=external_id is not None):
+                _sale_write(sale, sale_lines, change=change, user=user, api_key=api_key)
+        except IntegrityError:
+            if (
+                external_id is None
+                or not Sale.objects.filter(project=project, channel=channel, external_id=external_id).exists()
+            ):
+                raise
+            raise DuplicateSale(
+                f"A {channel} sale with external id '{external_id}' already exists.", external_id=external_id
+            ) from None
     sales_written(channel=channel, count=1)
+    return _with_lines(sale, sale_lines)
+
+
+def _with_lines(sale: Sale, lines: list[SaleLine]) -> Sale:
+    """`sale` with `lines` (in position order) as its prefetched lines, as a prefetch leaves them: its
+    answer is rendered from what was just written, without reading it back."""
+    queryset = sale.lines.all()
+    queryset._result_cache, queryset._prefetch_done = lines, True
+    sale._prefetched_objects_cache = {"lines": queryset}
     return sale
+
+
+def _sale_write(sale: Sale, lines: list[SaleLine], *, change, user, api_key) -> None:
+    """Two statements: the lines (RETURNING their ids, which the event shows), then on PostgreSQL one statement
+    (`run_together`) for the stock counters and movements, the sale and the events. The lines go first and
+    alone because the rollups' triggers count a sale's lines with whichever of the two is written second,
+    and must not see both written by one statement (sales/migrations/0004_rollups.py); the lines'
+    foreign key to the sale is checked at commit."""
+    for line in lines:
+        line.sale = sale
+    if lines:
+        names = [field.attname for field in SaleLine._meta.concrete_fields if not field.primary_key]
+        rows = [{name: getattr(line, name) for name in names} for line in lines]
+        inserted = run_together([insert_sql(SaleLine, rows, returning="id, position")])
+        ids = {position: pk for pk, position in inserted}
+        for line in lines:
+            line.pk = ids[line.position]
+    sale_row = insert_sql(Sale, [{field.attname: getattr(sale, field.attname) for field in Sale._meta.concrete_fields}])
+    _changes_write(
+        writes=[sale_row], change=change, changes=[("sale.created", sale)], lines=lines, user=user, api_key=api_key
+    )
+
+
+def _changes_write(*, writes, change, changes, lines, previous=None, user, api_key) -> None:
+    """Write the sales' `writes` with the stock `change` (or None) and the events of `changes`, in one
+    statement on PostgreSQL; a stock CHECK violation is refused as InsufficientStock."""
+    stock_writes, stock_events = (change.statements, change.events) if change else ([], [])
+    events = [*stock_events, *sale_events(changes=changes, lines=lines, previous=previous)]
+    with change.refused_by_constraints() if change else nullcontext():
+        events_record_with(
+            writes=[*stock_writes, *writes], project_id=changes[0][1].project_id, events=events, actor_user=user,
+            actor_key=api_key,
+        )  # fmt: skip
 
 
 def _sale_move(*, sale: Sale, target: str, user=None, api_key=None, note: str = "") -> Sale:
     """Move `sale` to `target` under a row lock, re-checking the status there: two concurrent moves
     of one sale run one after the other and the second sees the first's result. Records
     `sale.confirmed` or `sale.cancelled` with the previous status."""
-    with transaction.atomic():
+    with checked_then_written():
         locked = Sale.objects.select_for_update().get(pk=sale.pk)
         if not sale_status_allowed(locked.status, target):
             raise InvalidTransition(sale=locked, target=target)
         lines = list(locked.lines.all())
-        if locked.stock_applied:
-            items = _stock_items((line.product_id, line.variant_id, line.quantity) for line in lines)
-            if items:
-                TRANSITIONS[locked.status, target](
-                    items=items, sale_id=locked.id, actor_user=user, actor_key=api_key, note=note
-                )
+        items = _stock_items((line.product_id, line.variant_id, line.quantity) for line in lines)
+        change = None
+        if locked.stock_applied and items:
+            change = stock_change(
+                items=items, reason=TRANSITIONS[locked.status, target], sale_id=locked.id, actor_user=user,
+                actor_key=api_key, note=note,
+            )  # fmt: skip
         previous = locked.status
         columns = sale_status_columns(target, now=timezone.now())
         for name, value in columns.items():
             setattr(locked, name, value)
-        locked.save(update_fields=list(columns))
-        sale_events_record(
-            changes=[(f"sale.{target}", locked)], lines=lines, previous={locked.pk: previous}, user=user,
-            api_key=api_key,
+        _changes_write(
+            writes=[update_sql(Sale, locked.pk, columns)], change=change, changes=[(f"sale.{target}", locked)],
+            lines=lines, previous={locked.pk: previous}, user=user, api_key=api_key,
         )  # fmt: skip
-    return locked
+    return _with_lines(locked, lines)
+
+
+def sale_events(*, changes: list[tuple[str, Sale]], lines, previous=None) -> list[NewEvent]:
+    """An event per (type, sale) of `changes`: its object is the sale (with its lines, from `lines`) as the
+    native API shows it; `previous` maps a sale's id to its previous status."""
+    from sales.ledger.api.native import sale_snapshots  # The native shape; the API imports these services.
+
+    previous = previous or {}
+    sales = [sale for _, sale in changes]
+    return [
+        NewEvent(type, data, object_id=str(sale.pk), previous_status=previous.get(sale.pk, ""))
+        for (type, sale), data in zip(changes, sale_snapshots(sales, lines), strict=True)
+    ]
 
 
 def sale_events_record(*, changes: list[tuple[str, Sale]], lines, previous=None, user=None, api_key=None) -> None:
-    """Record an event per (type, sale) of `changes`, in one INSERT per 2,000: its object is the sale (with
-    its lines, from `lines`) as the native API shows it; `previous` maps a sale's id to its previous status."""
-    from sales.ledger.api.native import sale_snapshots  # The native shape; the API imports these services.
-
-    if not changes:
-        return
-    previous = previous or {}
-    sales = [sale for _, sale in changes]
-    events_record_many(
-        project_id=sales[0].project_id,
-        events=[
-            NewEvent(type, data, object_id=str(sale.pk), previous_status=previous.get(sale.pk, ""))
-            for (type, sale), data in zip(changes, sale_snapshots(sales, lines), strict=True)
-        ],
-        actor_user=user,
-        actor_key=api_key,
-    )
+    """Record `sale_events` of `changes` (in one INSERT per 2,000), for the services that write sales in bulk."""
+    if changes:
+        events_record_many(
+            project_id=changes[0][1].project_id, events=sale_events(changes=changes, lines=lines, previous=previous),
+            actor_user=user, actor_key=api_key,
+        )  # fmt: skip
 
 
 def sale_confirm(*, sale: Sale, user=None, api_key=None, note: str = "") -> Sale:
-    """Confirm a pending sale: its stock reservation becomes a deduction. Returns the updated sale.
+    """Confirm a pending sale: its stock reservation becomes a deduction. Returns the updated sale, with its lines.
 
     Raises InvalidTransition (409, with the current status) unless the sale is pending.
     """

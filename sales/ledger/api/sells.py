@@ -203,7 +203,7 @@ class SellsView(_SellsView):
             user=request.user,
             api_key=request.auth,
         )
-        return Response({"sell": SellWithUser(self.user_sale(created.id)).data}, status=status.HTTP_201_CREATED)
+        return Response({"sell": SellWithUser(created).data}, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="sells_list",
@@ -269,7 +269,7 @@ class SellConfirmView(_SellsView):
     )
     def put(self, request, sale_id):
         sale = sale_confirm(sale=self.user_sale(sale_id, lines=False), user=request.user, api_key=request.auth)
-        return Response({"message": "Sale confirmed successfully", "sell": SellConfirmed(self.user_sale(sale.id)).data})
+        return Response({"message": "Sale confirmed successfully", "sell": SellConfirmed(sale).data})
 
 
 class SellCancelView(_SellsView):

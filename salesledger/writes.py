@@ -1,0 +1,74 @@
+"""The writes of one change in as few round trips to the database as it allows.
+
+A service checks everything first (under its row locks) and then writes a few rows that do not read
+each other: stock counters, movements, a sale, its event. `run_together` sends those INSERTs and
+UPDATEs as one statement on PostgreSQL, each a data-modifying CTE of the last (one round trip, all
+or nothing); SQLite has no data-modifying CTEs, so there they run one after another, in the same
+transaction. The statements are plain SQL both databases read (`insert_sql` binds values as the
+model's fields save them), so the only difference is how they are sent.
+"""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+
+from salesledger.errors import ServiceError
+
+Statement = tuple[str, list]
+
+
+def insert_sql(model, rows: Sequence[dict], *, returning: str = "") -> Statement:
+    """An INSERT of `rows` (dicts keyed by the model's attnames, all with the same keys), each value
+    prepared as its field saves it (UUIDs, JSON and times differ between the databases)."""
+    names = list(rows[0])
+    fields = [model._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+    pairs = list(zip(names, fields, strict=True))
+    params = [field.get_db_prep_save(row[name], connection) for row in rows for name, field in pairs]
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values}"
+    return (f"{sql} RETURNING {returning}" if returning else sql), params
+
+
+def update_sql(model, pk, columns: dict) -> Statement:
+    """An UPDATE of `columns` (attnames to values, prepared as their fields save them) of one row by primary key."""
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in columns]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, columns.values(), strict=True)]
+    pk_field = model._meta.pk
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(pk_field.column)} = %s"
+    return sql, [*params, pk_field.get_db_prep_save(pk, connection)]
+
+
+def run_together(statements: Sequence[Statement]) -> list[tuple]:
+    """Run `statements` (INSERTs and UPDATEs that do not read each other's rows) as one change;
+    returns the rows the last one returns (RETURNING), else []."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            *first, (last, last_params) = statements
+            ctes = ", ".join(f"write_{index} AS ({sql})" for index, (sql, _) in enumerate(first))
+            cursor.execute(f"WITH {ctes} {last}" if first else last, [p for _, params in statements for p in params])
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+@contextmanager
+def checked_then_written() -> Iterator[None]:
+    """A transaction (the caller's when there is one, without a savepoint: it costs no statement) for
+    a service that locks and checks everything before its first write. A refusal (a ServiceError)
+    raised by the checks leaves the caller's transaction as it was, usable; any other exception marks
+    it for rollback, as `atomic` does. A refusal raised after a failed write must call
+    `transaction.set_rollback(True)` first."""
+    refusal = None
+    with transaction.atomic(savepoint=False):
+        try:
+            yield
+        except ServiceError as error:
+            refusal = error
+    if refusal is not None:
+        raise refusal

@@ -1,0 +1,54 @@
+"""The hot dialect writes cost a few statements of their own, whatever the gate in front of them costs:
+counted at the API, as the statements that name a table of the ledger, the stock, the events or tracking."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sales.ledger.models import Sale
+
+pytestmark = pytest.mark.django_db
+
+OURS = re.compile(r'\b"?(sales|inventory|events|tracking)_')
+# On PostgreSQL the stock, the sale and its events are one statement; SQLite sends them one by one.
+TOGETHER = 1 if connection.vendor == "postgresql" else 4
+
+
+def statements(api, method, path, body, status) -> list[str]:
+    """The SQL of one request that names one of our tables (not the gate's: keys, limits, request log)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(api, method)(path, body, format="json")
+    assert response.status_code == status, response.content
+    return [query["sql"] for query in captured if OURS.search(query["sql"])]
+
+
+@pytest.fixture
+def laptop(make_product):
+    return make_product("Laptop", stock=50, price="10.00")
+
+
+def test_costtrack_create_is_the_products_the_lock_the_line_and_one_write(api, laptop):
+    body = {"productId": str(laptop.id), "quantity": 1, "sellingPrice": 12, "deductInventory": True}
+    api.post("/api/sales/create", body, format="json")  # the key's first use stamps last_used_at
+    assert len(statements(api, "post", "/api/sales/create", body, 200)) == 3 + TOGETHER
+
+
+def test_sells_create_confirm_and_cancel_answer_from_what_they_wrote(api, laptop, make_product):
+    mouse = make_product("Mouse", stock=50, price="2.00")
+    body = {"products": [{"productId": str(laptop.id), "quantity": 1}, {"productId": str(mouse.id), "quantity": 2}]}
+    api.post("/sells", body, format="json")
+    # The products, the stock rows locked, the lines; then the stock, the sale and sale.created. No read-back.
+    assert len(statements(api, "post", "/sells", body, 201)) == 3 + TOGETHER
+    first, second = Sale.objects.order_by("created_at")
+    # The key user's sale (404 otherwise), the sale locked, its lines, the stock rows locked; then the write.
+    assert len(statements(api, "put", f"/sells/confirm/{first.id}", {}, 200)) == 4 + TOGETHER
+    assert len(statements(api, "put", f"/sells/cancel/{second.id}", {}, 200)) == 4 + TOGETHER
+
+
+def test_track_sale_of_a_known_customer(api):
+    body = {"customerExternalId": "c1", "amount": 1999, "currency": "usd", "invoiceId": "first"}
+    api.post("/track/sale", body, format="json")
+    # The invoice check, the customer, its latest lead, the sale, its event.
+    assert len(statements(api, "post", "/track/sale", {**body, "invoiceId": "second"}, 200)) == 5
