@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum, TextField
+from django.db.models import Count, Exists, Expression, Prefetch, Q, QuerySet, Subquery, Sum, TextField
 from django.db.models.functions import Cast, Coalesce, TruncDate
 
+from apikeys.models import Project
 from sales.ledger.models import Sale, SaleLine, SaleStatus
 from sales.reporting.models import SalesTally
 from salesledger import times
@@ -46,19 +47,6 @@ def sales_with_lines(queryset: QuerySet[Sale] | None = None) -> QuerySet[Sale]:
     return queryset.prefetch_related(Prefetch("lines", queryset=SaleLine.objects.order_by("position", "id")))
 
 
-def sales_page_rows(
-    queryset: QuerySet[Sale], *, offset: int, limit: int, sale_fields: Sequence[str], line_fields: Sequence[str]
-) -> list[dict]:
-    """A page of `queryset` as dicts of `sale_fields`, each with its "lines" as dicts of `line_fields`
-    in position order: two queries and no model instances, for lists a serializer reads as mappings."""
-    sales = list(queryset.values(*sale_fields)[offset : offset + limit])
-    lines_of = {sale["id"]: sale.setdefault("lines", []) for sale in sales}
-    lines = SaleLine.objects.filter(sale_id__in=lines_of).order_by("position", "id")
-    for line in lines.values("sale_id", *line_fields):
-        lines_of[line["sale_id"]].append(line)
-    return sales
-
-
 def sales_of_user(*, project, user, status: str | None = None, created_from=None, created_to=None) -> QuerySet[Sale]:
     """One user's sales in a project, newest first (served by the project+user+created_at index)."""
     queryset = Sale.objects.filter(project=project, user=user)
@@ -84,25 +72,88 @@ def sales_totals(queryset: QuerySet[Sale]) -> SalesTotals:
     return SalesTotals(count=totals["count"], revenue=totals["revenue"])
 
 
-def user_sales_totals(*, project, user, status: str | None = None, created_from=None, created_to=None) -> SalesTotals:
-    """The totals of `sales_of_user` with the same filters, revenue in the project's currency: sales in
-    other currencies are converted at the rate of their (local) day (`_in_project_currency`)."""
+def user_sales_page(
+    *,
+    project,
+    user,
+    offset: int,
+    limit: int,
+    sale_fields: Sequence[str],
+    line_fields: Sequence[str],
+    status: str | None = None,
+    created_from=None,
+    created_to=None,
+) -> tuple[list[dict], SalesTotals]:
+    """A page of `sales_of_user` (newest first) as dicts of `sale_fields`, each with its "lines" as dicts
+    of `line_fields` in position order, and the totals of every sale the filters match (`_user_totals`).
+
+    One statement: the page's sales (their ids picked by the project+user+created_at index) joined to
+    their lines, one row per line, with the totals as scalar subqueries beside every row (computed
+    once). A page past the end has no row to carry them: its totals are read on their own. Sales in
+    other currencies than the project's add the conversion's queries (`_in_project_currency`)."""
     filters = {"status": status, "created_from": created_from, "created_to": created_to}
-    totals = _user_sales_totals(project=project, user=user, **filters)
-    revenue = _in_project_currency(project=project, user=user, revenue=totals.revenue, **filters)
-    return SalesTotals(count=totals.count, revenue=revenue)
+    totals = _user_totals(project=project, user=user, **filters)
+    page = sales_of_user(project=project, user=user, **filters).values("pk")[offset : offset + limit]
+    rows = (
+        Sale.objects.filter(pk__in=page)
+        .order_by("-created_at", "-id", "lines__position", "lines__id")
+        .values_list(*sale_fields, "lines__id", *(f"lines__{name}" for name in line_fields), *totals.values())
+    )
+    sales, sale_width, id_at = [], len(sale_fields), sale_fields.index("id")
+    for row in rows:
+        if not sales or sales[-1]["id"] != row[id_at]:
+            sales.append({**dict(zip(sale_fields, row[:sale_width], strict=True)), "lines": []})
+        if row[sale_width] is not None:  # the line's id: None for a sale without lines
+            sales[-1]["lines"].append(dict(zip(line_fields, row[sale_width + 1 : -3], strict=True)))
+    if sales:
+        count, revenue, foreign = row[-3:]
+    else:
+        count, revenue, foreign = Project.objects.filter(pk=project.pk).values_list(*totals.values()).get()
+    if foreign:
+        revenue = _in_project_currency(project=project, user=user, revenue=revenue, **filters)
+    return sales, SalesTotals(count=count, revenue=revenue)
+
+
+def _user_totals(*, project, user, status, created_from, created_to) -> dict[str, Expression]:
+    """Scalar subqueries of `sales_of_user` with these filters: how many sales ("count"), their revenue
+    summed over currencies ("revenue"), and whether any sale it counts is in another currency than the
+    project's ("foreign"). Without a time range the count and revenue are the sums of the user's few
+    tally rows (exact, kept by the database), whatever the number of sales; with one, aggregates over
+    the range of the (project, user, created_at) index. A read never writes: the tally's delta rows are
+    folded by `compact_sales_rollups` (cron), not here."""
+    sales = sales_of_user(project=project, user=user, status=status, created_from=created_from,
+                          created_to=created_to).order_by()  # fmt: skip
+    if created_from is not None or created_to is not None:
+        counted, count, revenue = sales, Count("id"), Sum("total", filter=~Q(status=SaleStatus.CANCELLED))
+    else:
+        counted = SalesTally.objects.filter(project=project, user=user, **({"status": status} if status else {}))
+        count, revenue = Sum("sales"), Sum("revenue", filter=~Q(status=SaleStatus.CANCELLED))
+
+    def scalar(aggregate, zero):
+        return Coalesce(Subquery(counted.values("project").annotate(value=aggregate).values("value")), zero)
+
+    return {
+        "count": scalar(count, 0),
+        "revenue": scalar(revenue, Decimal(0)),
+        "foreign": Exists(_foreign_currency(sales, project=project)),
+    }
+
+
+def _foreign_currency(sales: QuerySet[Sale], *, project) -> QuerySet[Sale]:
+    """The sales of `sales` that revenue counts (not cancelled) in another currency than the project's:
+    two ranges of the (project, user, currency) index, empty when every sale is in the project's currency."""
+    other = Q(currency__lt=project.currency) | Q(currency__gt=project.currency)
+    return sales.filter(other).exclude(status=SaleStatus.CANCELLED)
 
 
 def _in_project_currency(*, project, user, revenue: Decimal, status, created_from, created_to) -> Decimal:
     """`revenue`, summed over currencies, with the sums in other currencies replaced by their value in
-    the project's currency at the rate of each sale's local day. One indexed query for those sums (two
-    ranges of the (project, user, currency) index, empty when every sale is in the project's currency),
-    one for the rates when there are any. A currency with no rate at all counts nothing."""
+    the project's currency at the rate of each sale's local day. One indexed query for those sums, one
+    for the rates. A currency with no rate at all counts nothing."""
     sales = sales_of_user(project=project, user=user, status=status, created_from=created_from,
                           created_to=created_to)  # fmt: skip
     foreign = list(
-        sales.filter(Q(currency__lt=project.currency) | Q(currency__gt=project.currency))
-        .exclude(status=SaleStatus.CANCELLED)
+        _foreign_currency(sales, project=project)
         .annotate(day=TruncDate("created_at", tzinfo=project.tzinfo))
         .values("day", "currency")
         .annotate(revenue=Sum("total"))
@@ -117,23 +168,6 @@ def _in_project_currency(*, project, user, revenue: Decimal, status, created_fro
                                   day=row["day"])  # fmt: skip
         revenue += (converted or 0) - row["revenue"]
     return revenue
-
-
-def _user_sales_totals(*, project, user, status, created_from, created_to) -> SalesTotals:
-    """The count and the revenue (summed over currencies) of `sales_of_user`. Without a time range they
-    are the sums of the user's few tally rows (exact, kept by the database), whatever the number of
-    sales; with one, an aggregate over the range of the (project, user, created_at) index. A read never
-    writes: the tally's delta rows are folded by `compact_sales_rollups` (cron), not here."""
-    if created_from is not None or created_to is not None:
-        return sales_totals(
-            sales_of_user(project=project, user=user, status=status, created_from=created_from, created_to=created_to)
-        )
-    counted = Q(status=status) if status else Q()
-    sums = SalesTally.objects.filter(project=project, user=user).aggregate(
-        count=Coalesce(Sum("sales", filter=counted), 0),
-        revenue=Coalesce(Sum("revenue", filter=counted & ~Q(status=SaleStatus.CANCELLED)), Decimal(0)),
-    )
-    return SalesTotals(count=sums["count"], revenue=sums["revenue"])
 
 
 @dataclass(frozen=True)
