@@ -389,8 +389,7 @@ def test_filters_pagination_and_totals_cover_every_match(api, project, owner, la
 
 def test_list_reads_the_ledger_in_one_statement(api, project, owner, laptop):
     """The page, its lines and the totals of every match come from one statement, whatever the page's
-    size or its filters; a page past the end has no row to carry the totals and reads them on their own.
-    The gate's own queries come on top."""
+    size or its filters, a page past the end too. The gate's own queries come on top."""
 
     def queries(params=None):
         with CaptureQueriesContext(connection) as captured:
@@ -408,10 +407,9 @@ def test_list_reads_the_ledger_in_one_statement(api, project, owner, laptop):
         )  # fmt: skip
     assert queries() == few
     assert few[1] == 1 and few[0] <= 4  # ours: one; the gate: key lookup, rate counter, request log
-    for params in [{"limit": 5, "offset": 3}, {"status": "pending"}, {"from": "2026-01-01", "to": "2030-01-01"}]:
+    for params in [{"limit": 5, "offset": 3}, {"status": "pending"}, {"from": "2026-01-01", "to": "2030-01-01"},
+                   {"offset": 1000}, {"status": "cancelled"}]:  # fmt: skip
         assert queries(params) == few, params
-    for params in [{"offset": 1000}, {"status": "cancelled"}]:
-        assert queries(params) == (few[0] + 1, 2), params
 
 
 def test_totals_convert_other_currencies_at_the_rate_of_each_sales_day(api, project, owner, laptop):
