@@ -137,8 +137,7 @@ def user_sales_page(
 # order of the (project, user, created_at) index) and then to each sale's lines: one row per line, a
 # sale without lines on a row of its own, a page past the end a row of totals alone. Built and run
 # without the ORM because compiling the same statement cost more than running it (3.6 ms a request).
-USER_SALES_PAGE = """
-SELECT totals.sales, totals.revenue,
+USER_SALES_PAGE = """SELECT totals.sales, totals.revenue,
        EXISTS (SELECT 1 FROM sales_sale
                WHERE {matching} AND (currency < %s OR currency > %s) AND status <> 'cancelled') AS foreign_currency,
        {sale_columns}, line.id, {line_columns}
@@ -153,12 +152,11 @@ ORDER BY page.created_at DESC, page.id DESC, line.position, line.id
 # Without a time range the count and revenue are the sums of the user's few tally rows (exact, kept by
 # the database), whatever the number of sales; a read never writes: the tally's delta rows are folded
 # by `compact_sales_rollups` (cron), not here. With one, aggregates over the range of the index.
-TOTALS_OF_TALLY = """
-    SELECT COALESCE(SUM(sales), 0) AS sales,
+TOTALS_OF_TALLY = """SELECT COALESCE(SUM(sales), 0) AS sales,
            COALESCE(SUM(CASE WHEN status <> 'cancelled' THEN revenue END), 0) AS revenue
     FROM sales_salestally WHERE {matching}"""
-TOTALS_OF_RANGE = """
-    SELECT COUNT(*) AS sales, COALESCE(SUM(CASE WHEN status <> 'cancelled' THEN total END), 0) AS revenue
+TOTALS_OF_RANGE = """SELECT COUNT(*) AS sales,
+           COALESCE(SUM(CASE WHEN status <> 'cancelled' THEN total END), 0) AS revenue
     FROM sales_sale WHERE {matching}"""
 
 
