@@ -1,6 +1,5 @@
-"""The sales dashboard's numbers: one aggregate query per chart (revenue and statuses share one), each
-a range scan of the period in a (project, time) index: of the trigger-kept rollups
-(sales/reporting/models.py) for the sales charts.
+"""The sales dashboard's numbers: one aggregate query per chart, each a range scan of the period in a
+(project, time) index: of the trigger-kept rollups (sales/reporting/models.py) for the sales charts.
 
 Days are the project's local calendar days. Revenue counts pending and confirmed sales, never
 cancelled ones; a refund (a sale with a negative total) lowers it.
@@ -95,62 +94,41 @@ def _local_days(*, project: Project, since: datetime.datetime, until) -> dict:
     return days
 
 
-@dataclass(frozen=True)
-class ChannelDay:
-    """The sales of one local day, channel, currency and status: how many, and their summed totals."""
-
-    day: datetime.date
-    channel: str
-    currency: str
-    status: str
-    sales: int
-    revenue: Decimal
-
-
-def channel_sales_per_day(
-    *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None, channel: str | None = None
-) -> list[ChannelDay]:
-    """The period's sales per local day, channel, currency and status, from the trigger-kept
-    ChannelSales rollup (an index-only range scan): what `revenue_per_day` and `sales_count_per_status`
-    are made of, so that a page showing both reads the rollup once. `since` and `until` are the
-    period's local midnights (`dashboard_period`)."""
+def _channel_sales(*, project: Project, since: datetime.datetime, until, channel: str | None) -> QuerySet:
+    """The period's rows of the trigger-kept ChannelSales rollup (sales per local day): an index-only
+    range scan. `since` and `until` are the period's local midnights (`dashboard_period`)."""
     rows = ChannelSales.objects.filter(project=project, **_local_days(project=project, since=since, until=until))
-    if channel:
-        rows = rows.filter(channel=channel)
-    sums = rows.values_list("day", "channel", "currency", "status").annotate(Sum("sales"), Sum("revenue")).order_by()
-    return [ChannelDay(*row) for row in sums]
+    return rows.filter(channel=channel) if channel else rows
 
 
 def revenue_per_day(
     *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None, channel: str | None = None
 ) -> list[DayRevenue]:
     """Revenue per local day, channel and currency (a sum is only meaningful within one currency)."""
-    return revenue_of(channel_sales_per_day(project=project, since=since, until=until, channel=channel))
-
-
-def revenue_of(rows: list[ChannelDay]) -> list[DayRevenue]:
-    """`revenue_per_day` of `channel_sales_per_day` rows: the sales not cancelled, per day, channel and
-    currency that has any."""
-    sold, revenue = defaultdict(int), defaultdict(Decimal)
-    for row in rows:
-        if row.status != SaleStatus.CANCELLED:
-            sold[row.day, row.channel, row.currency] += row.sales
-            revenue[row.day, row.channel, row.currency] += row.revenue
-    return [DayRevenue(*key, revenue=revenue[key]) for key in sorted(sold) if sold[key] > 0]
+    rows = (
+        _channel_sales(project=project, since=since, until=until, channel=channel)
+        .exclude(status=SaleStatus.CANCELLED)
+        .values("day", "channel", "currency")
+        .annotate(sold=Sum("sales"), revenue=Sum("revenue"))
+        .filter(sold__gt=0)
+        .order_by("day", "channel", "currency")
+    )
+    return [DayRevenue(day=row["day"], channel=row["channel"], currency=row["currency"], revenue=row["revenue"])
+            for row in rows]  # fmt: skip
 
 
 def sales_count_per_status(
     *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None, channel: str | None = None
 ) -> dict[str, int]:
     """How many sales of the period are in each status; every status is present, zero or not."""
-    return status_counts_of(channel_sales_per_day(project=project, since=since, until=until, channel=channel))
-
-
-def status_counts_of(rows: list[ChannelDay]) -> dict[str, int]:
-    """`sales_count_per_status` of `channel_sales_per_day` rows."""
+    rows = (
+        _channel_sales(project=project, since=since, until=until, channel=channel)
+        .values("status")
+        .annotate(count=Sum("sales"))
+        .order_by("status")
+    )
     counts = dict.fromkeys(SaleStatus.values, 0)
-    for row in rows:
-        counts[row.status] += row.sales
+    counts.update({row["status"]: row["count"] for row in rows})
     return counts
 
 
@@ -165,7 +143,7 @@ def top_products_by_revenue(
 ) -> list[ProductRevenue]:
     """The products whose lines brought the most revenue in the project's currency over the period.
 
-    Read from the trigger-kept ProductSales rollup like `channel_sales_per_day`, summed per product, then
+    Read from the trigger-kept ProductSales rollup like `_channel_sales`, summed per product, then
     the names of the products kept. With `rates` (the period has sales in other currencies), lines in
     another currency count too, converted at the rate of their day; those without a rate are left out.
     """

@@ -21,13 +21,12 @@ from sales.reporting import charts
 from sales.reporting.selectors import (
     EXPORT_COLUMNS,
     PERIODS,
-    channel_sales_per_day,
     conversions_per_day,
     dashboard_period,
     low_stock_products,
-    revenue_of,
+    revenue_per_day,
+    sales_count_per_status,
     sales_for_export,
-    status_counts_of,
     top_products_by_revenue,
 )
 from salesledger.money import quantize
@@ -66,12 +65,11 @@ def _money(currency: str):
 
 
 def _dashboard(*, project: Project, days: int, channel: str | None) -> dict:
-    """Every chart of the dashboard for one project, four queries in all."""
+    """Every chart of the dashboard for one project, five queries in all."""
     period = dashboard_period(project=project, days=days)
     revenue = defaultdict(lambda: defaultdict(Decimal))
     other_currencies = defaultdict(Decimal)
-    channel_days = channel_sales_per_day(project=project, since=period.start, until=period.end, channel=channel)
-    rows = revenue_of(channel_days)
+    rows = revenue_per_day(project=project, since=period.start, until=period.end, channel=channel)
     foreign = {row.currency for row in rows} - {project.currency}
     # Sales in other currencies are converted at the rates of their day (one more query, only when there are any).
     rates = exchange_rate_table(currencies={*foreign, project.currency}, until=period.days[-1]) if foreign else None
@@ -85,7 +83,7 @@ def _dashboard(*, project: Project, days: int, channel: str | None) -> dict:
         else:
             revenue[row.channel][row.day] += converted
     money, usd = _money(project.currency), _money("USD")
-    statuses = status_counts_of(channel_days)
+    statuses = sales_count_per_status(project=project, since=period.start, until=period.end, channel=channel)
     top = top_products_by_revenue(project=project, since=period.start, until=period.end, channel=channel, rates=rates)
     conversions = conversions_per_day(project=project, since=period.start, until=period.end)
     return {

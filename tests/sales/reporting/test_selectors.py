@@ -11,7 +11,6 @@ from sales.reporting.selectors import (
     DayRevenue,
     LowStock,
     ProductRevenue,
-    channel_sales_per_day,
     conversions_per_day,
     dashboard_period,
     low_stock_products,
@@ -218,7 +217,7 @@ def test_export_rows_are_the_period_newest_first(ledger, project, since):
 
 
 def test_each_chart_is_one_query(ledger, project, since, django_assert_num_queries):
-    for chart in (channel_sales_per_day, revenue_per_day, sales_count_per_status, top_products_by_revenue):
+    for chart in (revenue_per_day, sales_count_per_status, top_products_by_revenue):
         with django_assert_num_queries(1):
             chart(project=project, since=since, channel="sells")
     with django_assert_num_queries(1):
