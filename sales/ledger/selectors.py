@@ -114,7 +114,7 @@ def user_sales_page(
         cursor.execute(
             statement, [*params, project.currency, project.currency, *counted_params, *params, limit, offset]
         )
-        rows = _converted(cursor.fetchall(), fields)
+        rows = converted_rows(cursor.fetchall(), fields)
     count, revenue, foreign = rows[0][:3]
     sales, line_at, id_at = [], 3 + len(sale_fields), 3 + sale_fields.index("id")
     for row in rows:
@@ -160,7 +160,7 @@ TOTALS_OF_RANGE = """SELECT COUNT(*) AS sales,
     FROM sales_sale WHERE {matching}"""
 
 
-def _converted(rows: list[tuple], fields: list) -> list[tuple]:
+def converted_rows(rows: list[tuple], fields: list) -> list[tuple]:
     """`rows` with each column read as its model field in `fields` reads it (None: left as it is), by
     Django's own converters for this database: SQLite holds UUIDs, decimals and times as text or
     numbers; psycopg reads them typed, so on PostgreSQL there is nothing to convert."""
