@@ -305,7 +305,7 @@ def conversions_per_day(
         (events.filter(created_at__lt=until) if until is not None else events)
         .annotate(day=TruncDate("created_at", tzinfo=project.tzinfo))
         .values("day")
-        .annotate(count=Count("id"), usd_cents=Sum("amount"))
+        .annotate(count=Count("*"), usd_cents=Sum("amount"))
         .order_by("day")
     )
     return [DayConversions(**row) for row in rows]
