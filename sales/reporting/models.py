@@ -119,3 +119,32 @@ class ProductSales(models.Model):
 
     def __str__(self):
         return f"{self.lines:+} lines of product {self.product_id}"
+
+
+class ProductMonthSales(models.Model):
+    """ProductSales summed per calendar month, without the channel: signed deltas written by triggers on
+    the day rollup itself (migration 0007), so whatever writes or deletes day rows (the triggers of
+    migration 0004, a time zone change, `rollups_rebuild`) writes their month's rows in the same
+    statement. The dashboard's top products read whole months here and only the days of a partial
+    month from the day rows: at one row per product and month, a fraction of the day rows."""
+
+    project = models.ForeignKey("apikeys.Project", related_name="+", **UNCONSTRAINED)
+    product = models.ForeignKey("inventory.Product", related_name="+", **UNCONSTRAINED)
+    month = models.DateField(help_text="The first day of the sales' month, in the project's time zone.")
+    currency = models.CharField(max_length=3)
+    lines = models.BigIntegerField()
+    quantity = models.DecimalField(max_digits=30, decimal_places=2)
+    revenue = models.DecimalField(max_digits=30, decimal_places=4)
+
+    class Meta:
+        verbose_name_plural = "product month sales"
+        indexes = [
+            models.Index(
+                fields=["project", "month"],
+                include=["product", "currency", "lines", "quantity", "revenue"],
+                name="sales_productmonthsales_month",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.lines:+} lines of product {self.product_id} in {self.month:%Y-%m}"

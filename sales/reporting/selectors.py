@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Rank, TruncDate
 from django.utils import timezone
@@ -17,7 +18,8 @@ from django.utils import timezone
 from apikeys.models import Project
 from inventory.models import Product, Stock, Variant
 from sales.ledger.models import Sale, SaleStatus
-from sales.reporting.models import ChannelSales, ProductSales
+from sales.ledger.selectors import converted_rows
+from sales.reporting.models import ChannelSales, ProductMonthSales, ProductSales
 from salesledger.money import quantize
 from tracking.models import SaleEvent
 from tracking.selectors import RateTable
@@ -148,12 +150,80 @@ def top_products_by_revenue(
     another currency count too, converted at the rate of their day; those without a rate are left out.
     """
     days = _local_days(project=project, since=since, until=until)
-    rows = ProductSales.objects.filter(project=project, **days)
-    if channel:
-        rows = rows.filter(channel=channel)
-    if rates is not None:
-        return _top_products_converted(project=project, rows=rows, rates=rates, limit=limit)
-    rows = rows.filter(currency=project.currency)
+    if channel or rates is not None:
+        rows = ProductSales.objects.filter(project=project, **days)
+        rows = rows.filter(channel=channel) if channel else rows
+        if rates is not None:
+            return _top_products_converted(project=project, rows=rows, rates=rates, limit=limit)
+        return _top_products_of_days(project=project, rows=rows.filter(currency=project.currency), limit=limit)
+    today = timezone.localdate(timezone=project.tzinfo)
+    months, day_ranges = _months_and_days(first=days["day__gte"], end=days.get("day__lt"), today=today)
+    parts, params = [], []
+    if months:
+        parts.append(f"""SELECT product_id, lines, quantity, revenue FROM sales_productmonthsales
+            WHERE project_id = %s AND currency = %s AND month IN ({", ".join(["%s"] * len(months))})""")
+        params += [project.pk, project.currency, *months]
+    for sign, first, end in day_ranges:
+        parts.append(f"""SELECT product_id, {sign}lines, {sign}quantity, {sign}revenue FROM sales_productsales
+            WHERE project_id = %s AND currency = %s AND day >= %s{" AND day < %s" if end else ""}""")
+        params += [project.pk, project.currency, first, *([end] if end else [])]
+    with connection.cursor() as cursor:
+        cursor.execute(TOP_PRODUCTS.format(parts="\n            UNION ALL\n            ".join(parts)), [*params, limit])
+        sums = [ProductMonthSales._meta.get_field(name) for name in ("quantity", "revenue")]
+        ranked = converted_rows(cursor.fetchall(), [Product._meta.pk, None, *sums])
+    return [
+        ProductRevenue(product_id=product_id, name=name, quantity=quantity, revenue=revenue)
+        for product_id, name, quantity, revenue in sorted(ranked, key=lambda row: (-row[3], row[1] or ""))[:limit]
+    ]
+
+
+# The top products of a period in the project's currency: the rows of `parts` (the month rollup's whole
+# months, the day rollup's days signed + or -) summed per product and ranked by revenue, in SQL that
+# PostgreSQL and SQLite read alike; only the products that can make the list (those tied at its end
+# included) get their name looked up.
+TOP_PRODUCTS = """SELECT ranked.product_id, product.name, ranked.quantity, ranked.revenue FROM (
+    SELECT product_id, quantity, revenue, RANK() OVER (ORDER BY revenue DESC) AS place FROM (
+        SELECT product_id, SUM(lines) AS lines, SUM(quantity) AS quantity, SUM(revenue) AS revenue FROM (
+            {parts}
+        ) AS rollup GROUP BY product_id HAVING SUM(lines) > 0
+    ) AS sums
+) AS ranked LEFT JOIN inventory_product AS product ON product.id = ranked.product_id
+WHERE ranked.place <= %s"""
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=1) + datetime.timedelta(days=31)).replace(day=1)
+
+
+def _months_and_days(*, first: datetime.date, end: datetime.date | None, today: datetime.date) -> tuple[list, list]:
+    """The local days from `first` to `end` (excluded; None: no end) as whole months of the month
+    rollup and signed ranges (sign, first, end or None) of the day rollup. A month only partly in the
+    period is read as its days in the period, or as the whole month less its other days, whichever
+    has fewer days up to `today` (days after it have next to no rows). Exact either way."""
+    last_month = (end - datetime.timedelta(days=1) if end else max(first, today)).replace(day=1)
+    tomorrow = today + datetime.timedelta(days=1)
+
+    def past_days(start, stop):
+        return max((min(stop, tomorrow) - start).days, 0)
+
+    months, day_ranges, month = [], [], first.replace(day=1)
+    while month <= last_month:
+        following = _next_month(month)
+        inside = (max(month, first), min(following, end) if end else following)
+        outside = [days for days in ((month, inside[0]), (inside[1], following)) if days[0] < days[1]]
+        if sum(past_days(*days) for days in outside) <= past_days(*inside):
+            months.append(month)
+            day_ranges += [("-", *days) for days in outside]
+        else:
+            day_ranges.append(("", *inside))
+        month = following
+    if end is None:  # sales dated after the last month
+        day_ranges.append(("", _next_month(last_month), None))
+    return months, day_ranges
+
+
+def _top_products_of_days(*, project: Project, rows: QuerySet, limit: int) -> list[ProductRevenue]:
+    """`top_products_by_revenue` of day rows in the project's currency (a channel's: a sixth of them)."""
     ranked = (
         rows.values("product_id")
         .annotate(sold_lines=Sum("lines"), quantity=Sum("quantity"), revenue=Sum("revenue"))
@@ -235,7 +305,7 @@ def conversions_per_day(
         (events.filter(created_at__lt=until) if until is not None else events)
         .annotate(day=TruncDate("created_at", tzinfo=project.tzinfo))
         .values("day")
-        .annotate(count=Count("id"), usd_cents=Sum("amount"))
+        .annotate(count=Count("*"), usd_cents=Sum("amount"))
         .order_by("day")
     )
     return [DayConversions(**row) for row in rows]

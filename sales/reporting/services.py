@@ -9,7 +9,7 @@ from django.db.models import Count, F, QuerySet, Sum
 
 from apikeys.models import Project
 from sales.ledger.models import Sale, SaleLine, SaleStatus
-from sales.reporting.models import ChannelSales, LocalDay, ProductSales, SalesTally
+from sales.reporting.models import ChannelSales, LocalDay, ProductMonthSales, ProductSales, SalesTally
 
 # pg_advisory_xact_lock's first key: the namespace of tally compaction locks (any constant int4).
 _COMPACT_LOCK_NAMESPACE = 0x7A11
@@ -67,6 +67,50 @@ def sales_tallies_compact(*, min_rows: int = TALLY_COMPACT_ROWS) -> int:
     return folded
 
 
+def product_months_compact(*, project_id: int, month) -> None:
+    """Replace a project's month rows of `month` with one row per (product, currency) holding their sums,
+    as `sales_tally_compact` does for a tally: exactly the rows deleted are added back, summed; the
+    project share-locked like the triggers, so a rebuild waits for it or is waited for."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT 1 FROM apikeys_project WHERE id = %s FOR SHARE", [project_id])
+            if cursor.fetchone() is None:
+                return
+        cursor.execute(
+            "DELETE FROM sales_productmonthsales WHERE project_id = %s AND month = %s"
+            " RETURNING product_id, currency, lines, quantity, revenue",
+            [project_id, month],
+        )
+        sums = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
+        for product_id, currency, lines, quantity, revenue in cursor.fetchall():
+            key = sums[(product_id, currency)]
+            key[0] += lines
+            key[1] += Decimal(str(quantity))  # SQLite returns a float
+            key[2] += Decimal(str(revenue))
+        ProductMonthSales.objects.bulk_create(
+            ProductMonthSales(project_id=project_id, product_id=product_id, month=month, currency=currency,
+                              lines=lines, quantity=quantity, revenue=revenue)
+            for (product_id, currency), (lines, quantity, revenue) in sums.items()
+            if lines or quantity or revenue
+        )  # fmt: skip
+
+
+def product_months_compact_all() -> int:
+    """Fold every (project, month) of the month rollup holding more than twice as many rows as products
+    (`product_months_compact` each); returns how many were folded. Part of `compact_sales_rollups`."""
+    months = (
+        ProductMonthSales.objects.values_list("project_id", "month")
+        .annotate(rows=Count("id"), products=Count("product_id", distinct=True))
+        .filter(rows__gt=2 * F("products"))
+        .order_by()
+    )
+    folded = 0
+    for project_id, month, _, _ in months.iterator():
+        product_months_compact(project_id=project_id, month=month)
+        folded += 1
+    return folded
+
+
 def _insert_select(model, queryset: QuerySet, columns: list[str]) -> None:
     """INSERT INTO `model`'s table the rows of `queryset`, whose values() aliases are `columns`."""
     select, params = queryset.query.sql_with_params()
@@ -85,7 +129,8 @@ def rollups_rebuild(*, project=None) -> None:
         # between the delete and the recompute below (it waits, then adds its delta on top).
         projects = Project.objects.all() if project is None else Project.objects.filter(pk=project.pk)
         list(projects.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
-        for model in (SalesTally, ChannelSales, ProductSales):
+        # The month rows last: deleting the day rows writes their months' negative rows (a trigger).
+        for model in (SalesTally, ChannelSales, ProductSales, ProductMonthSales):
             (model.objects.all() if project is None else model.objects.filter(project=project)).delete()
         _insert_select(
             SalesTally,

@@ -73,24 +73,16 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def utc_text(moment: datetime.datetime) -> str:
+    """A time as the documents show it, what `UTCDateTimeField` writes: 2026-03-07T14:30:00Z."""
+    return moment.astimezone(datetime.UTC).strftime(UTC_FORMAT)
+
+
 class UTCDateTimeField(serializers.DateTimeField):
     """ISO 8601 in UTC with a `Z`, to the second: 2026-03-07T14:30:00Z."""
 
     def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M:%SZ", default_timezone=datetime.UTC, **kwargs)
-
-
-class RowSerializer(serializers.Serializer):
-    """An output serializer that also reads plain rows (dicts, as `values()` and
-    `sales.ledger.selectors.sales_page_rows` give) in one pass over its fields: each field's own
-    `to_representation` of `row[field.source]`, without DRF's attribute lookup per field, which costs
-    more than the values on a page of a hundred sales. Anything else (a model instance) goes the usual way.
-    Its fields' sources must be plain keys of the row."""
-
-    def to_representation(self, instance):
-        if not isinstance(instance, dict):
-            return super().to_representation(instance)
-        return {
-            field.field_name: None if (value := instance[field.source]) is None else field.to_representation(value)
-            for field in self._readable_fields
-        }
+        super().__init__(format=UTC_FORMAT, default_timezone=datetime.UTC, **kwargs)

@@ -28,7 +28,7 @@ from sales.pos.services import (
     pos_transaction_delete,
     pos_transactions_create,
 )
-from sales.reporting.models import ChannelSales, ProductSales, SalesTally
+from sales.reporting.models import ChannelSales, ProductMonthSales, ProductSales, SalesTally
 from sales.reporting.selectors import dashboard_period, revenue_per_day, sales_count_per_status, top_products_by_revenue
 from sales.reporting.services import TALLY_COMPACT_ROWS, sales_tally_compact
 from tests.concurrency import race
@@ -79,9 +79,22 @@ def stored_rollups(project) -> tuple[dict, dict, dict]:
     return _nonzero(tally), _nonzero(channel_sales), _nonzero(product_sales)
 
 
+def stored_product_months(project) -> dict:
+    """The month rollup as the database keeps it: the sums of its delta rows per key."""
+    months = {}
+    for row in ProductMonthSales.objects.filter(project=project):
+        _add(months, (row.product_id, row.month, row.currency), row.lines, row.quantity, row.revenue)
+    return _nonzero(months)
+
+
 def assert_exact(project):
+    """The rollups equal the ledger, and the month rollup the day rollup summed per month."""
     ledger = ledger_rollups(project)
     assert stored_rollups(project) == ledger
+    months = {}
+    for (product_id, day, _, currency), values in ledger[2].items():
+        _add(months, (product_id, day.replace(day=1), currency), *values)
+    assert stored_product_months(project) == _nonzero(months)
     return ledger
 
 
@@ -183,7 +196,7 @@ def test_a_user_or_a_project_deleted(project, owner):
     project_id = project.pk
     project.delete()  # its sales and lines go with it, in the same transaction as the rows they add
     assert not Sale.objects.exists()
-    for model in (SalesTally, ChannelSales, ProductSales):
+    for model in (SalesTally, ChannelSales, ProductSales, ProductMonthSales):
         assert not model.objects.filter(project_id=project_id).exists()
 
 
@@ -233,8 +246,9 @@ def test_compaction_folds_the_tally_and_totals_stay_exact(api, project, owner, m
     assert SalesTally.objects.filter(project=project).count() == rows  # a read never writes
     out = io.StringIO()
     call_command("compact_sales_rollups", stdout=out)
-    assert out.getvalue() == "Compacted 1 sales tally.\n"
+    assert out.getvalue() == "Compacted 1 sales tally.\nCompacted 1 product month.\n"
     assert SalesTally.objects.filter(project=project).count() == 2  # one row per status
+    assert ProductMonthSales.objects.filter(project=project).count() == 1  # one product, one month
     body = api.get("/sells?limit=1").json()
     assert {key: body[key] for key in expected} == expected
     assert api.get("/sells?status=pending&limit=1").json()["totalSales"] == TALLY_COMPACT_ROWS - 5

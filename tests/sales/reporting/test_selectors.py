@@ -152,6 +152,41 @@ def test_top_products_by_revenue_in_the_project_currency(ledger, project, since)
     assert top_products_by_revenue(project=project, since=since, limit=1)[0].name == "Mug"
 
 
+@pytest.mark.parametrize(
+    ("first", "end"),
+    [
+        ("2026-01-20", "2026-03-11"),  # a partial month, a whole one, a partial one
+        ("2026-02-01", "2026-03-01"),  # one whole month
+        ("2026-01-31", "2026-02-02"),  # two days, across a month's end
+        ("2026-02-14", "2026-02-15"),  # one day
+        ("2026-02-02", None),  # no end: sales dated in the future count too
+        ("2025-12-01", "2027-02-01"),  # months without sales, and the future
+    ],
+)
+def test_top_products_read_whole_months_and_the_days_of_partial_months_exactly(
+    project, first, end, django_assert_num_queries
+):
+    """Months from the month rollup, less or plus days from the day rollup: the same sums as the lines."""
+    products = [ProductFactory(project=project, name=name, stock=100) for name in "ABCDE"]
+    days = ["2026-01-15", "2026-01-31", "2026-02-01", "2026-02-14", "2026-02-28", "2026-03-01", "2026-03-10",
+            "2027-01-05"]  # fmt: skip
+    expected = {}
+    for index, day in enumerate(days):
+        sale = SaleFactory(project=project, channel="sells", created_at=at(datetime.date.fromisoformat(day)))
+        for position, product in enumerate(products[index % 3 : index % 3 + 3]):
+            price = Decimal(index * 10 + position + 1)
+            SaleLineFactory(sale=sale, product=product, quantity=1, unit_price=price, position=position)
+            if day >= first and (end is None or day < end):
+                quantity, revenue = expected.get(product.name, (0, 0))
+                expected[product.name] = (quantity + 1, revenue + price)
+    since = datetime.datetime.fromisoformat(first).replace(tzinfo=UTC)
+    until = end and datetime.datetime.fromisoformat(end).replace(tzinfo=UTC)
+    with django_assert_num_queries(1):
+        top = top_products_by_revenue(project=project, since=since, until=until)
+    assert {row.name: (row.quantity, row.revenue) for row in top} == expected
+    assert [row.revenue for row in top] == sorted((revenue for _, revenue in expected.values()), reverse=True)
+
+
 def test_top_products_convert_other_currencies_at_the_rate_of_their_day(ledger, project, since):
     mug = ProductFactory(project=project, name="Mug", stock=100)
     tea = ProductFactory(project=project, name="Tea", stock=100)
