@@ -29,6 +29,7 @@ def lua_args(seeded: Seeded, files: dict[str, Path], session: str, workload: str
     return [
         f"key={seeded.api_key}",
         f"basic={basic_credentials(seeded.api_key)}",
+        f"uploads={files['uploads']}",
         f"products={products}",
         f"customers={files['customers']}",
         f"location={seeded.location_id}",
