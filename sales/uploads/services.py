@@ -43,6 +43,7 @@ from sales.uploads.parse import (
     UploadInvalid,
     sale_rows_parse,
 )
+from salesledger.collector import collector_paused
 from salesledger.errors import Busy, Conflict
 from salesledger.metrics import sales_written
 from salesledger.money import convert, from_minor, quantize
@@ -83,7 +84,7 @@ def sales_upload_parsed(*, project, parsed: ParsedRows, api_key=None, user=None,
     of raising UploadRunning."""
     problems = Problems(parsed.problems)
     try:
-        with transaction.atomic():
+        with collector_paused(), transaction.atomic():
             _lock_uploads(project, wait=wait)
             existing = _existing_sales(project, parsed.transactions)
             problems += _check(parsed.transactions, existing)
