@@ -17,6 +17,7 @@ The database is migrated; a project is made for the run and deleted afterwards.
 import argparse
 import base64
 import contextlib
+import http.client
 import json
 import os
 import sys
@@ -75,6 +76,8 @@ def _post(url: str, key: str, payload: bytes, timeout=120) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+    except (ConnectionError, http.client.HTTPException):
+        return 0  # no answer: the worker was killed (gunicorn's timeout) before it could send one
 
 
 def custobar_upload_1000(url: str, keys: list[str], *, requests_per_client: int = 15) -> dict:

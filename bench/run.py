@@ -213,7 +213,7 @@ def table(report: dict) -> str:
         elif "levels" not in workload:
             extra = "".join([
                 f", {workload['ratio_to_copy']} x COPY" if "ratio_to_copy" in workload else "",
-                f", answered {workload['status']}" if "status" in workload else "",
+                f", answered {workload['status'] or 'nothing'}" if "status" in workload else "",
                 f", worker peak {workload['worker_peak_mb']} MB" if "worker_peak_mb" in workload else "",
             ])  # fmt: skip
             lines.append(
