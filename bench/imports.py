@@ -5,8 +5,9 @@
 - copy_floor: PostgreSQL `COPY` of 100,000 rows of the import file's columns into a temporary table,
   from Python (psycopg 3): the ceiling of any import;
 - bulk_import_100k: `import_sales_rows` of a 100,000-row file (bench/import_100k.py);
-- custobar_upload_1000: `POST /api/sales/upload/` of 1,000 new rows, 2 clients at once, against gunicorn
-  (2 x cores sync workers) on `--port`;
+- custobar_upload_1000: `POST /api/sales/upload/` of 1,000 new rows, 2 clients at once (each uploading to a
+  project of its own: one upload per project runs at a time), against gunicorn (2 x cores sync workers) on
+  `--port`;
 - custobar_upload_49mb: one `POST` of 282,618 rows (49 MB), its status, seconds and the worker's peak memory.
 
 Each import workload reports rows/s and its ratio to the COPY floor. `run.py` calls the same functions.
@@ -16,6 +17,7 @@ The database is migrated; a project is made for the run and deleted afterwards.
 import argparse
 import base64
 import contextlib
+import http.client
 import json
 import os
 import sys
@@ -74,20 +76,24 @@ def _post(url: str, key: str, payload: bytes, timeout=120) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+    except (ConnectionError, http.client.HTTPException):
+        return 0  # no answer: the worker was killed (gunicorn's timeout) before it could send one
 
 
-def custobar_upload_1000(url: str, key: str, *, clients: int = 2, requests_per_client: int = 15) -> dict:
-    """`clients` threads each POST `requests_per_client` bodies of 1,000 new rows (made beforehand)."""
+def custobar_upload_1000(url: str, keys: list[str], *, requests_per_client: int = 15) -> dict:
+    """A thread per key (a project each: one upload per project runs at a time) POSTs `requests_per_client`
+    bodies of 1,000 new rows (made beforehand)."""
     bodies = [[body(upload_rows(f"U{client}-{index}-{uuid.uuid4().hex[:6]}", 1000))
-               for index in range(requests_per_client)] for client in range(clients)]  # fmt: skip
-    _post(url, key, body(upload_rows(f"warm-{uuid.uuid4().hex[:6]}", 1000)))  # warm a worker up
+               for index in range(requests_per_client)] for client in range(len(keys))]  # fmt: skip
+    for key in keys:  # warm the workers up (and create the products in each project)
+        _post(url, key, body(upload_rows(f"warm-{uuid.uuid4().hex[:6]}", 1000)))
     statuses: list[int] = []
 
-    def send(mine):
+    def send(key, mine):
         for payload in mine:
             statuses.append(_post(url, key, payload))
 
-    threads = [threading.Thread(target=send, args=(mine,)) for mine in bodies]
+    threads = [threading.Thread(target=send, args=pair) for pair in zip(keys, bodies, strict=True)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -95,7 +101,7 @@ def custobar_upload_1000(url: str, key: str, *, clients: int = 2, requests_per_c
         thread.join()
     seconds = time.perf_counter() - started
     rows = 1000 * statuses.count(200)
-    return {"connections": clients, "requests": len(statuses), "ok": statuses.count(200),
+    return {"connections": len(keys), "requests": len(statuses), "ok": statuses.count(200),
             "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds)}  # fmt: skip
 
 
@@ -156,27 +162,31 @@ def main() -> None:
         bulk = import_100k.run(rows=10_000 if options.small else 100_000)
         print("bulk_import_100k", with_ratio(bulk, floor), flush=True)
     owner = user_get_or_create(username="bench-uploads", password=uuid.uuid4().hex)
-    project = project_create(slug=f"bench-up-{uuid.uuid4().hex[:8]}", name="Bench uploads", owner=owner, currency="EUR")
-    Project.objects.filter(pk=project.pk).update(rate_limit=2_000_000_000)
-    key = api_key_create(project=project, name="bench", user=owner).secret
+    projects = [
+        project_create(slug=f"bench-up-{uuid.uuid4().hex[:8]}", name="Bench uploads", owner=owner, currency="EUR")
+        for _ in range(2)
+    ]
+    Project.objects.filter(pk__in=[project.pk for project in projects]).update(rate_limit=2_000_000_000)
+    keys = [api_key_create(project=project, name="bench", user=owner).secret for project in projects]
     log = Path(os.environ.get("TMPDIR", "/tmp")) / "bench-imports-server.log"
     server = Server(os.environ["DATABASE_URL"], options.port, log)
     try:
         if "custobar_upload_1000" in options.only:
-            upload = custobar_upload_1000(server.url, key, requests_per_client=5 if options.small else 15)
+            upload = custobar_upload_1000(server.url, keys, requests_per_client=5 if options.small else 15)
             print("custobar_upload_1000", with_ratio(upload, floor), flush=True)
         if "custobar_upload_49mb" in options.only:
             rows = 28_000 if options.small else BIG_UPLOAD_ROWS
             print(
                 "custobar_upload_49mb",
-                with_ratio(custobar_upload_big(server.url, key, server.process.pid, rows), floor),
+                with_ratio(custobar_upload_big(server.url, keys[0], server.process.pid, rows), floor),
             )
     finally:
         server.stop()
-        SaleLine.objects.filter(sale__project=project).delete()
-        Sale.objects.filter(project=project).delete()
-        Upload.objects.filter(project=project).delete()
-        project.delete()
+        for project in projects:
+            SaleLine.objects.filter(sale__project=project).delete()
+            Sale.objects.filter(project=project).delete()
+            Upload.objects.filter(project=project).delete()
+            project.delete()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ def lua_args(seeded: Seeded, files: dict[str, Path], session: str, workload: str
     return [
         f"key={seeded.api_key}",
         f"basic={basic_credentials(seeded.api_key)}",
+        f"uploads={files['uploads']}",
         f"products={products}",
         f"customers={files['customers']}",
         f"location={seeded.location_id}",
@@ -112,8 +113,12 @@ def run_wrk(server: Server, script: str, connections: int, seconds: int, args: l
 
 
 def _rss_mb(pid: int) -> float:
+    """The process's resident memory; raises OSError when it is gone (or a zombie, which has none)."""
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+    rss = next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")), None)
+    if rss is None:
+        raise ProcessLookupError(pid)
+    return int(rss) / 1024
 
 
 def export_check(server: Server, seeded: Seeded, session: str) -> dict:

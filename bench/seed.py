@@ -33,6 +33,7 @@ SIZES = {
     "full": {"products": 5_000, "sales": 200_000, "customers": 50_000, "conversions": 20_000},
     "small": {"products": 500, "sales": 2_000, "customers": 1_000, "conversions": 500},
 }
+UPLOAD_PROJECTS = 4  # as many as custobar_upload_1000 has connections at most
 CHANNELS = ("costtrack", "sells", "custobar", "connecteam", "admin", "native")
 # Weighted like a real ledger: most sales confirmed, some still pending, a few cancelled.
 STATUSES = ("confirmed",) * 7 + ("pending",) * 2 + ("cancelled",)
@@ -46,6 +47,9 @@ class Seeded:
     project_id: int = 0
     project_slug: str = "bench"
     api_key: str = ""
+    # Keys of projects of their own for `custobar_upload_1000`: one upload per project runs at a time
+    # (another is refused at once), so each connection uploads as another integration would.
+    upload_keys: list[str] = field(default_factory=list)
     owner_username: str = "bench-owner"
     location_id: int = 0
     products: list[str] = field(default_factory=list)  # UUIDs of products with plenty of stock
@@ -155,6 +159,10 @@ def seed_rows(seeded: Seeded, *, sizes: dict, rng: random.Random) -> None:
     issued = api_key_create(project=project, name="bench", user=owner)
     seeded.project_id, seeded.api_key = project.pk, issued.secret
     seeded.location_id = location_create(project=project, name="Bench till").pk
+    for index in range(UPLOAD_PROJECTS):
+        uploads = project_create(slug=f"bench-uploads-{index}", name=f"Uploads {index}", owner=owner, currency="USD")
+        Project.objects.filter(pk=uploads.pk).update(rate_limit=2_000_000_000)
+        seeded.upload_keys.append(api_key_create(project=uploads, name="bench", user=owner).secret)
 
     now = timezone.now()
 

@@ -110,6 +110,31 @@ def events_rows(*, project_id, events: list[NewEvent], actor_user=None, actor_ke
     ]
 
 
+def events_record_select(*, project_id, select: str, params: list, actor_user=None, actor_key=None) -> None:
+    """Record the events of one project that the SQL `select` yields, one per row of (type, object_id, data
+    jsonb, previous_status), in one INSERT ... SELECT, plus the deliveries when it has endpoints: for a
+    batch whose objects the database builds from the rows just written (PostgreSQL only)."""
+    actor_type, actor = actor_of(actor_user=actor_user, actor_key=actor_key)
+    now = timezone.now()
+    table = connection.ops.quote_name(Event._meta.db_table)
+    endpoints = connection.ops.quote_name(WebhookEndpoint._meta.db_table)
+    # The events come back (for their deliveries) only when the project has an enabled endpoint.
+    sql = (
+        f"WITH inserted AS (INSERT INTO {table} (id, project_id, type, created, actor_type, actor, request_id, "
+        f"object_id, data, previous_status) SELECT gen_random_uuid(), %s, event.type, %s, %s, %s, %s, "
+        f"event.object_id, event.data, event.previous_status "
+        f"FROM ({select}) AS event (type, object_id, data, previous_status) RETURNING id, type) "
+        f"SELECT id, type FROM inserted "
+        f"WHERE EXISTS (SELECT 1 FROM {endpoints} WHERE project_id = %s AND enabled)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [project_id, now, actor_type, actor, current_request_id.get(), *params, project_id])
+        rows = cursor.fetchall()
+    if rows:
+        events = [Event(id=event_id, project_id=project_id, type=type) for event_id, type in rows]
+        webhooks.deliveries_create(project_id=project_id, events=events, now=now)
+
+
 def events_insert_sql(rows: list[Event]) -> Statement:
     """The INSERT of `rows` (at most BATCH_ROWS, of one project), for a service to send with the change
     they record (`salesledger.writes.run_together`, as its last statement); it returns a row per event

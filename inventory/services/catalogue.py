@@ -108,7 +108,8 @@ def products_create_many(*, project, products: list[dict]) -> list[Product]:
             raise ServiceError(f"{', '.join(sorted(unknown))}: not a product field.")
         created.append(Product(project=project, **{**data, **{f: data.get(f) or None for f in UNIQUE_FIELDS}}))
         quantities.append(quantity)
-    with transaction.atomic():
+    # No savepoint: on an IntegrityError the caller's transaction is broken anyway (see above).
+    with transaction.atomic(savepoint=False):
         Product.objects.bulk_create(created, batch_size=BATCH_SIZE)
         Stock.objects.bulk_create(
             [Stock(product=product, on_hand=quantity) for product, quantity in zip(created, quantities, strict=True)],

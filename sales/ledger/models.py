@@ -35,7 +35,8 @@ class Sale(models.Model):
     Status = SaleStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    project = models.ForeignKey("apikeys.Project", on_delete=models.CASCADE, related_name="sales")
+    # No index of its own: the four indexes of Meta begin with the project, and serve its lookups.
+    project = models.ForeignKey("apikeys.Project", on_delete=models.CASCADE, related_name="sales", db_index=False)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     currency = models.CharField(max_length=3, validators=[validate_currency])
@@ -111,7 +112,8 @@ class Sale(models.Model):
 class SaleLine(models.Model):
     """One line of a sale, with the product's name and image as they were when it was sold."""
 
-    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="lines")
+    # No index of its own: sale_line_position_unique (sale, position) serves its lookups.
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="lines", db_index=False)
     product = models.ForeignKey(
         "inventory.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="sale_lines"
     )

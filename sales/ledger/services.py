@@ -1,5 +1,6 @@
 """Every write to the sales ledger: creating a sale and moving it between statuses, stock included."""
 
+import json
 import uuid
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -9,7 +10,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from events.services import NewEvent, events_record_many, events_record_with
+from events.services import NewEvent, events_record_many, events_record_select, events_record_with
 from inventory.models import Product, StockMovement, Variant
 from inventory.services.stock import StockItem, stock_change
 from sales.ledger.models import MONEY, Sale, SaleLine, SaleStatus
@@ -373,6 +374,43 @@ def sale_events_record(*, changes: list[tuple[str, Sale]], lines, previous=None,
             project_id=changes[0][1].project_id, events=sale_events(changes=changes, lines=lines, previous=previous),
             actor_user=user, actor_key=api_key,
         )  # fmt: skip
+
+
+def sale_events_record_stored(*, project_id, changes: list[tuple[str, uuid.UUID, str]], user=None, api_key=None):
+    """Record an event per (type, sale id, previous status or "") of `changes`, of sales and lines already
+    written in this transaction, as `sale_events_record` does but read from the database: new lines carry
+    their ids. On PostgreSQL one INSERT ... SELECT builds every object (`sale_snapshot_sql`), whatever
+    their number; elsewhere (SQLite) the sales and lines are read back and built in Python."""
+    from sales.ledger.api.native import sale_snapshot_sql  # The native shape; the API imports these services.
+
+    if not changes:
+        return
+    if connection.vendor != "postgresql":
+        sales = Sale.objects.in_bulk([sale_id for _, sale_id, _ in changes])
+        sale_events_record(
+            changes=[(type, sales[sale_id]) for type, sale_id, _ in changes],
+            lines=SaleLine.objects.filter(sale_id__in=list(sales)),
+            previous={sale_id: previous for _, sale_id, previous in changes if previous},
+            user=user,
+            api_key=api_key,
+        )
+        return
+    # The changes bound as one JSON document (see `salesledger.bulk`).
+    events_record_select(
+        project_id=project_id,
+        select=(
+            f"SELECT change.type, sale.id::text, {sale_snapshot_sql('sale')}, change.previous "
+            f"FROM jsonb_to_recordset(%s::jsonb) AS change (type text, sale uuid, previous text) "
+            f"JOIN {Sale._meta.db_table} AS sale ON sale.id = change.sale"
+        ),
+        params=[
+            json.dumps(
+                [{"type": type, "sale": str(sale_id), "previous": previous} for type, sale_id, previous in changes]
+            )
+        ],  # fmt: skip
+        actor_user=user,
+        actor_key=api_key,
+    )
 
 
 def sale_confirm(*, sale: Sale, user=None, api_key=None, note: str = "") -> Sale:

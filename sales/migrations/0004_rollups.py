@@ -67,10 +67,17 @@ CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql {_BY_KEY} AS $$ BEGIN
 END $$;"""
 
 
-def _line_function(name: str, old: str, new: str) -> str:
-    """A trigger function over sale lines: `old` and `new` as for `_sale_function`."""
+def _line_function(name: str, old: str, new: str, *, unwritten_sales_skipped: bool = False) -> str:
+    """A trigger function over sale lines: `old` and `new` as for `_sale_function`. With
+    `unwritten_sales_skipped` (migration 0007), a statement none of whose lines' sales exist yet returns
+    at once: the rows below would join no sale, and each sale's own trigger counts its lines."""
+    skip = f"""
+  IF NOT EXISTS (SELECT FROM sales_sale
+                 WHERE id = ANY(ARRAY(SELECT sale_id FROM {old} AS o UNION SELECT sale_id FROM {new} AS n))) THEN
+    RETURN NULL;
+  END IF;"""
     return f"""
-CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql {_BY_KEY} AS $$ BEGIN
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql {_BY_KEY} AS $$ BEGIN{skip if unwritten_sales_skipped else ""}
   PERFORM 1 FROM apikeys_project WHERE id = ANY(ARRAY(
     SELECT DISTINCT s.project_id
     FROM (SELECT sale_id FROM {old} AS o UNION SELECT sale_id FROM {new} AS n) AS l JOIN sales_sale s ON s.id = l.sale_id

@@ -22,6 +22,7 @@ from sales.uploads.parse import (
     _merge,
     sale_rows_parse,
 )
+from salesledger.collector import collector_paused
 
 # Text without NUL (PostgreSQL refuses it) or lone surrogates (no encoding can write them).
 _PLAIN = r"^[^\x00\ud800-\udfff]*$"
@@ -83,11 +84,12 @@ _DOCUMENT = msgspec.json.Decoder(Document)
 
 def sale_rows_decode(*, project, body: bytes) -> ParsedRows | None:
     """The rows of an upload body `{"sales": [...]}` checked and grouped, or None (use the slow path)."""
-    try:
-        rows = _DOCUMENT.decode(body).sales
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    return _parsed(rows, tzinfo=project.tzinfo, row_offset=0)
+    with collector_paused():
+        try:
+            rows = _DOCUMENT.decode(body).sales
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        return _parsed(rows, tzinfo=project.tzinfo, row_offset=0)
 
 
 def sale_rows_convert(*, project, rows: list, row_offset: int = 0) -> ParsedRows | None:
@@ -104,8 +106,9 @@ def sale_rows_convert(*, project, rows: list, row_offset: int = 0) -> ParsedRows
 def sale_rows_read(*, project, rows: list, row_offset: int = 0, typed: bool = True) -> ParsedRows:
     """`rows` checked and grouped: by `sale_rows_convert` when they are `typed` (JSON values, not CSV
     text) and well-formed, else by the per-field parser, which reports every problem."""
-    fast = sale_rows_convert(project=project, rows=rows, row_offset=row_offset) if typed else None
-    return fast or sale_rows_parse(project=project, rows=rows, row_offset=row_offset)
+    with collector_paused():
+        fast = sale_rows_convert(project=project, rows=rows, row_offset=row_offset) if typed else None
+        return fast or sale_rows_parse(project=project, rows=rows, row_offset=row_offset)
 
 
 def _parsed(rows: list[SaleRow], *, tzinfo, row_offset: int) -> ParsedRows | None:

@@ -1,11 +1,13 @@
 """Sale events: written by the ledger's, the POS's and the upload's services, in the shape of the sales API."""
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from events.models import Event
+from events.models import Event, WebhookDelivery
+from events.webhooks.services import endpoint_create
 from sales.ledger.models import Sale
 from sales.pos.services import (
     TransactionInput,
@@ -77,3 +79,31 @@ def test_an_upload_records_created_and_changed_sales_only(project):
     assert (updated.type, updated.object_id, updated.previous_status) == ("sale.updated", s1, "confirmed")
     assert updated.data["status"] == "cancelled"
     assert [line["quantity"] for line in updated.data["lines"]] == [3.0]
+
+
+def test_an_uploads_events_are_its_sales_as_the_api_shows_them_new_lines_with_their_ids(api, project):
+    endpoint = endpoint_create(project=project, url="https://hooks.example.com/in", event_types=["sale.*"])
+    row = {"sale_date": "2017-12-01T13:11:23.250000Z", "sale_customer_id": "C1", "product_id": "P1", "quantity": 1.5}
+    first = [
+        {**row, "sale_external_id": "S1", "unit_price": 1000, "external_id": "S1-1", "tags": ["a"]},
+        {**row, "sale_external_id": "S1", "unit_price": 333, "discount": 1},
+        {**row, "sale_external_id": "S2", "sale_date": "2017-12-02", "unit_price": 1, "sale_state": "NEW"},
+    ]
+    assert api.post("/api/sales/upload/", {"sales": first}).status_code == 200
+    second = [
+        {"sale_external_id": "S1", "external_id": "S1-2", "product_id": "P2", "quantity": 2, "unit_price": 5},
+        {"sale_external_id": "S2", "product_id": "P1", "quantity": 3, "unit_price": 1, "sale_state": "CLOSED"},
+    ]
+    assert api.post("/api/sales/upload/", {"sales": second}).status_code == 200
+
+    events = list(Event.objects.filter(type__startswith="sale.").order_by("created", "type", "previous_status"))
+    assert [(event.type, event.previous_status) for event in events] == [
+        ("sale.created", ""), ("sale.created", ""), ("sale.updated", ""), ("sale.updated", "pending"),
+    ]  # fmt: skip
+    for event in events[2:]:
+        shown = api.get(f"/api/v1/sales/{event.object_id}/").json()
+        # The same JSON text, number for number (12.0 stays 12.0), and every line with its id.
+        assert json.dumps(event.data, sort_keys=True) == json.dumps(shown, sort_keys=True)
+        assert all(line["id"] is not None for line in event.data["lines"])
+    assert {line["product_name"] for line in events[2].data["lines"]} == {"P1", "P2"}
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 4

@@ -1,7 +1,9 @@
 """The set-based write against the row-by-row one: the same rows uploaded at once (one COPY and one
 UPDATE ... FROM per table on PostgreSQL) or one transaction at a time leave the same ledger, the same
-rollups and a stock that `check_stock` accepts."""
+rollups, the same events (each sale as it then was, every line with its id) and a stock that `check_stock`
+accepts."""
 
+import uuid
 from collections import defaultdict
 from decimal import Decimal
 
@@ -9,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 
+from events.models import Event
 from inventory.models import Product
 from sales.ledger.models import Sale
 from sales.reporting.models import ChannelSales, ProductSales, SalesTally
@@ -101,6 +104,23 @@ def rollups(project):
     )
 
 
+def events(project):
+    """Each sale's events: type, previous status, and the sale's status, totals and lines as the event shows them."""
+    names = dict(Product.objects.filter(project=project).values_list("id", "external_id"))
+    shown = defaultdict(list)
+    for event in Event.objects.filter(project_id=project.pk, type__startswith="sale.").order_by("created", "id"):
+        data = event.data
+        lines = sorted(
+            (line["external_id"] or "", line["position"], names[uuid.UUID(line["product"])], line["quantity"],
+             line["line_total"], line["id"] is not None)
+            for line in data["lines"]
+        )  # fmt: skip
+        shown[data["external_id"]].append(
+            (event.type, event.previous_status, data["status"], data["subtotal"], data["total"], lines)
+        )
+    return dict(shown)
+
+
 def test_one_upload_leaves_what_uploads_of_one_transaction_at_a_time_leave():
     at_once, one_by_one = ProjectFactory(currency="EUR"), ProjectFactory(currency="EUR")
 
@@ -113,4 +133,8 @@ def test_one_upload_leaves_what_uploads_of_one_transaction_at_a_time_leave():
     assert len(ledger(at_once)) == 43
     assert {value[0] for value in ledger(at_once).values()} == {"pending", "confirmed", "cancelled"}
     assert rollups(at_once) == rollups(one_by_one)
+    assert events(at_once) == events(one_by_one)
+    shown = [event for sale_events in events(at_once).values() for event in sale_events]
+    assert len(shown) == 43 + 14  # 43 sales created, the 14 sent again changed
+    assert all(has_id for *_, lines in shown for *_, has_id in lines)
     call_command("check_stock")

@@ -103,7 +103,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('apikeys', '0003_limits_idempotency_request_log'),
         ('inventory', '0002_stock_available'),
-        ('sales', '0006_importjob'),
+        ('sales', '0008_redundant_fk_indexes'),
     ]
 
     operations = [
