@@ -1,9 +1,8 @@
-from django.urls import include, path
+from django.urls import path
 
 from apikeys import views
 
 urlpatterns = [
-    path("", include("apikeys.api.urls")),
     path("projects/", views.project_list, name="project-list"),
     path("projects/<slug:slug>/keys/", views.key_list, name="key-list"),
     path("projects/<slug:slug>/keys/create", views.key_create, name="key-create"),

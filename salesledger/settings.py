@@ -107,9 +107,10 @@ try:
         "default": dj_database_url.config(
             default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
             conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-            # A kept connection is checked (one SELECT 1) before a request uses it, so after a database
-            # restart no request fails on a dead connection; off saves that round trip, and each idle
-            # worker then answers one 503 after a restart (README, Production).
+            # A kept connection is checked before a request uses it (its socket polled, a `SELECT 1`
+            # only when the server has sent something: salesledger/postgresql), so after a database
+            # restart no request fails on a dead connection; off, each idle worker then answers one
+            # 503 after a restart (README, Production).
             conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
         )
     }
@@ -118,6 +119,9 @@ except ValueError as error:
         f"DATABASE_URL is not a database URL ({str(error).split('.')[0]}): set it like "
         "postgres://user@host:5432/dbname, or unset it to use SQLite in db.sqlite3."
     ) from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that polls the socket instead of a `SELECT 1` round trip.
+    DATABASES["default"]["ENGINE"] = "salesledger.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

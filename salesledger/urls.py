@@ -3,15 +3,49 @@
 import os
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLResolver, include, path
+from django.urls.resolvers import RoutePattern
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from salesledger import views
+from salesledger.errors import DIALECT_BY_PATH_PREFIX
 
 PAGES_WITH_SLASH = ("admin", "projects", "api/schema", "api/docs", "api/redoc")
 
+API_URLCONFS = [
+    "apikeys.api.urls",
+    "inventory.api.urls",
+    "tracking.api.urls",
+    "sales.ledger.api.urls",
+    "sales.pos.api.urls",
+    "sales.uploads.api.urls",
+]
+# The benchmark's floor endpoint (bench/floor.py), only in a server the benchmark starts.
+if os.environ.get("SALESLEDGER_BENCH_FLOOR") == "1":
+    API_URLCONFS.append("bench.floor")
+
+
+class PathPrefixes(RoutePattern):
+    """The route "" (its patterns see the whole path, URLs and the schema are theirs) for a path that
+    begins with one of `prefixes` only."""
+
+    def __init__(self, prefixes: tuple[str, ...]):
+        super().__init__("", is_endpoint=False)
+        self.prefixes = prefixes
+
+    def match(self, path):
+        return super().match(path) if path.startswith(self.prefixes) else None
+
+
 urlpatterns = [
+    # The API first, behind one test of its prefixes: an API request tries the API's patterns only,
+    # any other request skips them all at once. No API path is also a page's (the API's own pages,
+    # /api/schema, /api/docs, /api/redoc, are tried after), so the order changes no page's URL.
+    URLResolver(
+        PathPrefixes(tuple(prefix.removeprefix("/") for prefix, _ in DIALECT_BY_PATH_PREFIX)),
+        [path("", include(urlconf)) for urlconf in API_URLCONFS],
+    ),
     path("", RedirectView.as_view(pattern_name="project-list", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/", views.healthz),
@@ -27,19 +61,10 @@ urlpatterns = [
     path("api/redoc/", views.RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/redoc/redoc.standalone.js", views.redoc_bundle, name="redoc-bundle"),
     path("", include("apikeys.urls")),
-    path("", include("inventory.api.urls")),
-    path("", include("tracking.api.urls")),
-    path("", include("sales.ledger.api.urls")),
-    path("", include("sales.pos.api.urls")),
-    path("", include("sales.uploads.api.urls")),
     path("", include("sales.uploads.urls")),
     # The pages' documented paths typed without their slash lead to them (API paths answer both themselves).
     *[path(page, RedirectView.as_view(url=f"/{page}/", query_string=True)) for page in PAGES_WITH_SLASH],
 ]
-
-# The benchmark's floor endpoint (bench/floor.py), only in a server the benchmark starts.
-if os.environ.get("SALESLEDGER_BENCH_FLOOR") == "1":
-    urlpatterns.append(path("", include("bench.floor")))
 
 handler400 = "salesledger.views.refused"
 handler403 = "salesledger.views.forbidden"
