@@ -33,7 +33,7 @@ SIZES = {
     "full": {"products": 5_000, "sales": 200_000, "customers": 50_000, "conversions": 20_000},
     "small": {"products": 500, "sales": 2_000, "customers": 1_000, "conversions": 500},
 }
-UPLOAD_PROJECTS = 4  # as many as custobar_upload_1000 has connections at most
+UPLOAD_PROJECTS = 2  # as many as custobar_upload_1000 has connections
 CHANNELS = ("costtrack", "sells", "custobar", "connecteam", "admin", "native")
 # Weighted like a real ledger: most sales confirmed, some still pending, a few cancelled.
 STATUSES = ("confirmed",) * 7 + ("pending",) * 2 + ("cancelled",)
