@@ -52,3 +52,11 @@ def test_track_sale_of_a_known_customer(api):
     api.post("/track/sale", body, format="json")
     # The invoice check, the customer, its latest lead, the sale, its event.
     assert len(statements(api, "post", "/track/sale", {**body, "invoiceId": "second"}, 200)) == 5
+
+
+def test_a_sale_of_many_products_costs_the_statements_of_a_sale_of_one(api, make_product):
+    products = [make_product(f"Product {index}", stock=50, price="1.00") for index in range(6)]
+    one = {"products": [{"productId": str(products[0].id), "quantity": 1}]}
+    many = {"products": [{"productId": str(product.id), "quantity": 2} for product in products[1:]]}
+    api.post("/sells", one, format="json")
+    assert len(statements(api, "post", "/sells", many, 201)) == len(statements(api, "post", "/sells", one, 201))
