@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from apikeys.models import RateCounter
+from salesledger.db import execute_prepared
 
 logger = logging.getLogger(__name__)
 RATE_WINDOW_SECONDS = 60
@@ -162,7 +163,8 @@ def hit(
         except RedisError as error:
             _redis_failed(error)
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT.format(table=RateCounter._meta.db_table), [bucket, period, peek, peek_period])
+        sql = _UPSERT.format(table=RateCounter._meta.db_table)
+        execute_prepared(cursor, "rate_counter_hit", sql, [bucket, period, peek, peek_period])
         hits, peeked = cursor.fetchone()
     return Window(hits, limit, reset), peeked or 0
 

@@ -65,13 +65,14 @@ def test_the_key_lookup_is_prepared_once_per_connection(api):
     with CaptureQueriesContext(connection) as captured:  # the PREPARE is the session's own, not a statement
         assert api.get("/api/v1/project/").status_code == 200
     assert captured.captured_queries[0]["sql"].startswith("EXECUTE api_key_lookup('")
-    assert prepared_statements() == ["api_key_lookup"]
+    prepared = prepared_statements()  # and the rate limit's counter, when it is in the database
+    assert "api_key_lookup" in prepared
 
     assert api.get("/api/v1/project/").status_code == 200
-    assert prepared_statements() == ["api_key_lookup"]
+    assert prepared_statements() == prepared
 
     with psycopg.connect(**connection.get_connection_params()) as other:  # the session ends under it
         other.execute("SELECT pg_terminate_backend(%s)", [backend_pid()])
     connection.close_if_unusable_or_obsolete()
     assert api.get("/api/v1/project/").status_code == 200
-    assert prepared_statements() == ["api_key_lookup"]
+    assert prepared_statements() == prepared
