@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from apikeys.models import RateCounter
+from salesledger.db import execute_prepared
 
 logger = logging.getLogger(__name__)
 RATE_WINDOW_SECONDS = 60
@@ -104,20 +105,33 @@ def _redis_client(cache_client) -> redis.Redis:
     return cache_client.get_client(write=True)
 
 
+# INCR is atomic by itself; the script only saves the round trips and the client's pipeline machinery.
+_HIT_SCRIPT = """
+local hits = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local peeked = 0
+if KEYS[2] then peeked = tonumber(redis.call('GET', KEYS[2])) or 0 end
+return {hits, peeked}
+"""
+
+
+@functools.lru_cache(maxsize=8)
+def _hit_script(cache_client):
+    """The hit as one Redis command (EVALSHA; the script is loaded once per server, again after a restart)."""
+    return _redis_client(cache_client).register_script(_HIT_SCRIPT)
+
+
 def _redis_hit(backend: RedisCache, name: str, ttl: int, peek_name: str | None) -> tuple[int, int]:
-    """One round trip (a pipeline, not a transaction: INCR is atomic by itself): count a hit on `name`,
-    let it expire `ttl` seconds after its last hit (its window is over by then), read `peek_name`.
+    """One command: count a hit on `name`, let it expire `ttl` seconds after its last hit (its window is
+    over by then), read `peek_name`.
 
     The keys are the cache's own (`make_and_validate_key`), so `peek()` reads them through the cache API;
     the cache stores integers as plain numbers, which INCR counts."""
-    key = backend.make_and_validate_key(name)
-    pipeline = _redis_client(backend._cache).pipeline(transaction=False)
-    pipeline.incr(key)
-    pipeline.expire(key, ttl)
+    keys = [backend.make_and_validate_key(name)]
     if peek_name:
-        pipeline.get(backend.make_and_validate_key(peek_name))
-    hits, _, *peeked = pipeline.execute()
-    return hits, int(peeked[0] or 0) if peeked else 0
+        keys.append(backend.make_and_validate_key(peek_name))
+    hits, peeked = _hit_script(backend._cache)(keys=keys, args=[ttl])
+    return hits, peeked
 
 
 _UPSERT = """
@@ -149,7 +163,8 @@ def hit(
         except RedisError as error:
             _redis_failed(error)
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT.format(table=RateCounter._meta.db_table), [bucket, period, peek, peek_period])
+        sql = _UPSERT.format(table=RateCounter._meta.db_table)
+        execute_prepared(cursor, "rate_counter_hit", sql, [bucket, period, peek, peek_period])
         hits, peeked = cursor.fetchone()
     return Window(hits, limit, reset), peeked or 0
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apikeys import keys
 from apikeys.models import APIKey, Project
+from salesledger.db import execute_prepared
 
 
 @functools.cache
@@ -64,7 +65,7 @@ def api_key_resolve(raw_key: str) -> APIKey | None:
         return None
     sql, _ = _key_lookup()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [prefix])
+        execute_prepared(cursor, "api_key_lookup", sql, [prefix])
         row = cursor.fetchone()
     if row is None:
         return None

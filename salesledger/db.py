@@ -1,6 +1,7 @@
-"""Reading back what PostgreSQL holds but Python cannot: one stored row must never fail a whole read.
+"""What the database layer adds: prepared statements for the hottest reads, and reading back what PostgreSQL
+holds but Python cannot.
 
-PostgreSQL stores a `timestamptz` or a `date` past the year 9999 or before the year 1 (9999-12-31T23:00
+Out-of-range times: one stored row must never fail a whole read. PostgreSQL stores a `timestamptz` or a `date` past the year 9999 or before the year 1 (9999-12-31T23:00
 at -05:00 is 10000-01-01T04:00 in UTC); psycopg then refuses to load it and every list, export or
 admin page that meets the row fails. Input is refused before that can happen (`salesledger.times`); a
 row stored earlier loads as the nearest time Python can still shift into any zone (9999-12-31 or
@@ -8,6 +9,8 @@ row stored earlier loads as the nearest time Python can still shift into any zon
 """
 
 from datetime import UTC, datetime
+
+from django.db import connection
 
 from psycopg import DataError
 from psycopg.adapt import Loader
@@ -48,3 +51,12 @@ def clamp_out_of_range_times(sender, connection, **kwargs):
         oid = adapters.types[name].oid
         loader = adapters.get_loader(oid, Format.TEXT)
         adapters.register_loader(name, _clamping(loader, latest=latest, earliest=earliest))
+
+
+def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
+    """Run `sql` with `params` on `cursor`: on PostgreSQL as the session's prepared statement `name`, planned
+    once per connection (salesledger/postgresql); SQLite keeps its compiled statements by itself."""
+    if hasattr(connection, "execute_prepared"):
+        connection.execute_prepared(cursor, name, sql, params)
+    else:
+        cursor.execute(sql, params)

@@ -1,10 +1,12 @@
 """Root URLs: every dialect at its documented path, the native API, docs, admin and owner pages."""
 
 import os
+import re
+from importlib import import_module
 
 from django.contrib import admin
 from django.urls import URLResolver, include, path
-from django.urls.resolvers import RoutePattern
+from django.urls.resolvers import RegexPattern, RoutePattern
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -38,13 +40,35 @@ class PathPrefixes(RoutePattern):
         return super().match(path) if path.startswith(self.prefixes) else None
 
 
+# What a regex must match literally from its start: up to its first special character, less the
+# character before a quantifier ("^sells/?$" -> "sells").
+_LITERAL_START = re.compile(r"\^?((?:[^.^$*+?{}\[\]\\|()])*)(.?)")
+
+
+def literal_prefix(pattern) -> str:
+    """The text every path that `pattern` (a route or a regex) matches begins with."""
+    if isinstance(pattern, RoutePattern):
+        return str(pattern).partition("<")[0]
+    assert isinstance(pattern, RegexPattern), pattern
+    literal, after = _LITERAL_START.match(str(pattern)).groups()
+    return literal[:-1] if after and after in "?*{" else literal
+
+
+def by_prefix(urlconf: str) -> URLResolver:
+    """`include(urlconf)`, tried only for a path beginning with one of its patterns' literal prefixes: a
+    request skips the URLconfs that cannot match it without trying their patterns one by one (Django
+    builds a Resolver404 with every pattern tried for each include that does not match)."""
+    patterns = import_module(urlconf).urlpatterns
+    return URLResolver(PathPrefixes(tuple({literal_prefix(pattern.pattern) for pattern in patterns})), urlconf)
+
+
 urlpatterns = [
     # The API first, behind one test of its prefixes: an API request tries the API's patterns only,
     # any other request skips them all at once. No API path is also a page's (the API's own pages,
     # /api/schema, /api/docs, /api/redoc, are tried after), so the order changes no page's URL.
     URLResolver(
         PathPrefixes(tuple(prefix.removeprefix("/") for prefix, _ in DIALECT_BY_PATH_PREFIX)),
-        [path("", include(urlconf)) for urlconf in API_URLCONFS],
+        [by_prefix(urlconf) for urlconf in API_URLCONFS],
     ),
     path("", RedirectView.as_view(pattern_name="project-list", permanent=False)),
     path("healthz", views.healthz, name="healthz"),

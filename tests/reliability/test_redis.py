@@ -45,7 +45,7 @@ def test_limits_count_in_redis_without_touching_the_database(api, project, redis
 
 
 def test_a_request_costs_one_round_trip_to_redis(api, redis_cache, monkeypatch):
-    """Counting the hit, its expiry and reading the address's failed attempts go in one pipeline."""
+    """Counting the hit, its expiry and reading the address's failed attempts are one command."""
     api.get("/api/v1/project/")
     sent = []
     send = redis.connection.AbstractConnection.send_packed_command
