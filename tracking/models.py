@@ -30,7 +30,8 @@ class Customer(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     public_id = models.CharField(max_length=28, unique=True, default=new_customer_public_id, editable=False)
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="customers")
+    # No index of its own: customer_external_id_unique and the indexes of Meta begin with the project.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="customers", db_index=False)
     # NULL for customers known only by phone or email; NULLs never collide in the unique constraint.
     external_id = models.CharField(max_length=100, null=True, blank=True)
     name = models.CharField(max_length=100)

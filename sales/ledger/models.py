@@ -61,8 +61,9 @@ class Sale(models.Model):
         max_length=200, null=True, blank=True, help_text="The sender's id of the sale, unique per channel."
     )
     original_state = models.CharField(max_length=50, blank=True, help_text="The state as the sender named it.")
+    # Indexed only where set (Meta): most sales have no location, and a NULL entry is written for nothing.
     location = models.ForeignKey(
-        "sales.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="sales"
+        "sales.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="sales", db_index=False
     )
     sale_type = models.CharField(max_length=30, blank=True, help_text="connecteam's SALE, REFUND, VOID, ...")
     stock_applied = models.BooleanField(
@@ -70,8 +71,9 @@ class Sale(models.Model):
         help_text="Whether the lines' stock went through inventory: reserved while pending, deducted once confirmed.",
     )
     extra = models.JSONField(default=dict, blank=True)
-    # Settable: POS and upload dialects carry the time the sale happened.
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Settable: POS and upload dialects carry the time the sale happened. Reads by time are per project
+    # (the indexes of Meta); only the admin's list of every project's sales orders by it alone.
+    created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
@@ -84,6 +86,8 @@ class Sale(models.Model):
             models.Index(fields=["project", "-created_at", "-id"], name="sales_sale_created"),
             # GET /sells totals: a user's sales in currencies other than the project's (to convert them).
             models.Index(fields=["project", "user", "currency"], name="sales_sale_user_currency"),
+            # PROTECT: deleting a location looks its sales up.
+            models.Index(fields=["location"], condition=models.Q(location__isnull=False), name="sales_sale_location"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -117,8 +121,9 @@ class SaleLine(models.Model):
     product = models.ForeignKey(
         "inventory.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="sale_lines"
     )
+    # Indexed only where set (Meta), as a sale's location.
     variant = models.ForeignKey(
-        "inventory.Variant", on_delete=models.PROTECT, null=True, blank=True, related_name="sale_lines"
+        "inventory.Variant", on_delete=models.PROTECT, null=True, blank=True, related_name="sale_lines", db_index=False
     )
     product_name = models.CharField(max_length=300, blank=True)
     product_image = models.URLField(max_length=1000, blank=True)
@@ -132,6 +137,10 @@ class SaleLine(models.Model):
 
     class Meta:
         ordering = ["sale", "position", "id"]
+        # PROTECT: deleting a variant looks its lines up.
+        indexes = [
+            models.Index(fields=["variant"], condition=models.Q(variant__isnull=False), name="sales_saleline_variant")
+        ]
         constraints = [
             models.UniqueConstraint(fields=["sale", "position"], name="sale_line_position_unique"),
             models.CheckConstraint(

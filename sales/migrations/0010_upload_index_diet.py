@@ -1,0 +1,66 @@
+# Indexes an upload writes for nothing (issue 16): every sale and line pays an entry in each of its
+# table's indexes. `sales_sale (created_at)` served no read (the ledger's reads by time are per project,
+# through Sale.Meta's indexes; only the admin's list of every project's sales orders by it alone, a sort
+# of one page). `sales_sale (location_id)` and `sales_saleline (variant_id)` are NULL for every sale but
+# a POS one and every line without a variant: they become partial, so only the rows that have one are
+# indexed (deleting a location or a variant, PROTECT, still finds them by index).
+# Dropped by name, not by AlterField: on SQLite that would rebuild the tables and lose their rollup triggers.
+
+import django.db.models.deletion
+import django.utils.timezone
+from django.db import migrations, models
+
+_INDEXES = [("sales_sale_created_at_bf202e70", "sales_sale", "created_at"),
+            ("sales_sale_location_id_9d295deb", "sales_sale", "location_id"),
+            ("sales_saleline_variant_id_0f735aa6", "sales_saleline", "variant_id")]  # fmt: skip
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("inventory", "0002_stock_available"),
+        ("sales", "0009_product_month_sales"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.RunSQL(f"DROP INDEX {name}", reverse_sql=f"CREATE INDEX {name} ON {table} ({column})")
+                for name, table, column in _INDEXES
+            ],
+            state_operations=[
+                migrations.AlterField(
+                    model_name="sale",
+                    name="created_at",
+                    field=models.DateTimeField(default=django.utils.timezone.now),
+                ),
+                migrations.AlterField(
+                    model_name="sale",
+                    name="location",
+                    field=models.ForeignKey(
+                        blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sales", to="sales.location",
+                    ),  # fmt: skip
+                ),
+                migrations.AlterField(
+                    model_name="saleline",
+                    name="variant",
+                    field=models.ForeignKey(
+                        blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sale_lines", to="inventory.variant",
+                    ),  # fmt: skip
+                ),
+            ],
+        ),
+        migrations.AddIndex(
+            model_name="sale",
+            index=models.Index(
+                condition=models.Q(("location__isnull", False)), fields=["location"], name="sales_sale_location"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="saleline",
+            index=models.Index(
+                condition=models.Q(("variant__isnull", False)), fields=["variant"], name="sales_saleline_variant"
+            ),
+        ),
+    ]
