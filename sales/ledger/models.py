@@ -71,9 +71,9 @@ class Sale(models.Model):
         help_text="Whether the lines' stock went through inventory: reserved while pending, deducted once confirmed.",
     )
     extra = models.JSONField(default=dict, blank=True)
-    # Settable: POS and upload dialects carry the time the sale happened. Reads by time are per project
-    # (the indexes of Meta); only the admin's list of every project's sales orders by it alone.
-    created_at = models.DateTimeField(default=timezone.now)
+    # Settable: POS and upload dialects carry the time the sale happened. Indexed alone for the admin's
+    # list of every project's sales; the ledger's reads by time are per project (the indexes of Meta).
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 

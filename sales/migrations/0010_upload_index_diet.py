@@ -1,17 +1,14 @@
 # Indexes an upload writes for nothing (issue 16): every sale and line pays an entry in each of its
-# table's indexes. `sales_sale (created_at)` served no read (the ledger's reads by time are per project,
-# through Sale.Meta's indexes; only the admin's list of every project's sales orders by it alone, a sort
-# of one page). `sales_sale (location_id)` and `sales_saleline (variant_id)` are NULL for every sale but
-# a POS one and every line without a variant: they become partial, so only the rows that have one are
+# table's indexes. `sales_sale (location_id)` and `sales_saleline (variant_id)` are NULL for every sale
+# but a POS one and every line without a variant: they become partial, so only the rows that have one are
 # indexed (deleting a location or a variant, PROTECT, still finds them by index).
-# Dropped by name, not by AlterField: on SQLite that would rebuild the tables and lose their rollup triggers.
+# (`sales_sale (created_at)` stays: the admin's list of every project's sales is ordered by it alone, and
+# without it each page would sort the whole ledger.) Dropped by name, not by AlterField: on SQLite that would rebuild the tables and lose their rollup triggers.
 
 import django.db.models.deletion
-import django.utils.timezone
 from django.db import migrations, models
 
-_INDEXES = [("sales_sale_created_at_bf202e70", "sales_sale", "created_at"),
-            ("sales_sale_location_id_9d295deb", "sales_sale", "location_id"),
+_INDEXES = [("sales_sale_location_id_9d295deb", "sales_sale", "location_id"),
             ("sales_saleline_variant_id_0f735aa6", "sales_saleline", "variant_id")]  # fmt: skip
 
 
@@ -28,11 +25,6 @@ class Migration(migrations.Migration):
                 for name, table, column in _INDEXES
             ],
             state_operations=[
-                migrations.AlterField(
-                    model_name="sale",
-                    name="created_at",
-                    field=models.DateTimeField(default=django.utils.timezone.now),
-                ),
                 migrations.AlterField(
                     model_name="sale",
                     name="location",
