@@ -1,17 +1,17 @@
 """What the database layer adds: prepared statements for the hottest reads, and reading back what PostgreSQL
 holds but Python cannot.
 
-Out-of-range times: one stored row must never fail a whole read. PostgreSQL stores a `timestamptz` or a `date` past the year 9999 or before the year 1 (9999-12-31T23:00
-at -05:00 is 10000-01-01T04:00 in UTC); psycopg then refuses to load it and every list, export or
-admin page that meets the row fails. Input is refused before that can happen (`salesledger.times`); a
-row stored earlier loads as the nearest time Python can still shift into any zone (9999-12-31 or
-0001-01-02, UTC), and `manage.py check_ledger` reports it with its value as stored.
+Out-of-range times: one stored row must never fail a whole read. PostgreSQL stores a `timestamptz` or a
+`date` past the year 9999 or before the year 1 (9999-12-31T23:00 at -05:00 is 10000-01-01T04:00 in UTC);
+psycopg then refuses to load it and every list, export or admin page that meets the row fails. Input is
+refused before that can happen (`salesledger.times`); a row stored earlier loads as the nearest time Python
+can still shift into any zone (9999-12-31 or 0001-01-02, UTC), and `manage.py check_ledger` reports it with
+its value as stored.
 """
 
 from datetime import UTC, datetime
 
 from django.db import connection
-
 from psycopg import DataError
 from psycopg.adapt import Loader
 from psycopg.pq import Format

@@ -3,7 +3,8 @@
 # but a POS one and every line without a variant: they become partial, so only the rows that have one are
 # indexed (deleting a location or a variant, PROTECT, still finds them by index).
 # (`sales_sale (created_at)` stays: the admin's list of every project's sales is ordered by it alone, and
-# without it each page would sort the whole ledger.) Dropped by name, not by AlterField: on SQLite that would rebuild the tables and lose their rollup triggers.
+# without it each page would sort the whole ledger.)
+# Dropped by name, not by AlterField: on SQLite that would rebuild the tables and lose their rollup triggers.
 
 import django.db.models.deletion
 from django.db import migrations, models

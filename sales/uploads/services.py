@@ -386,7 +386,7 @@ def _insert(model, names: list[str], rows: list[tuple]) -> None:
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(names, row))) for row in rows], batch_size=BATCH_SIZE)
+        model.objects.bulk_create([model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=BATCH_SIZE)
         return
     fields = {field.attname: field for field in model._meta.concrete_fields}
     with connection.cursor() as cursor:

@@ -17,13 +17,12 @@ def status() -> str:
 
 def test_the_first_statement_of_a_transaction_carries_its_begin():
     pid = backend_pid()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT %s::int AS answer", [42])
-            first = last_statement_of(pid)
-            assert (cursor.fetchone(), cursor.description[0].name, status()) == ((42,), "answer", "INTRANS")
-            cursor.execute("SELECT 2")
-            assert last_statement_of(pid) == "SELECT 2"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT %s::int AS answer", [42])
+        first = last_statement_of(pid)
+        assert (cursor.fetchone(), cursor.description[0].name, status()) == ((42,), "answer", "INTRANS")
+        cursor.execute("SELECT 2")
+        assert last_statement_of(pid) == "SELECT 2"
     assert first == "BEGIN; SELECT 42::int AS answer"
     assert status() == "IDLE"
 
@@ -32,17 +31,16 @@ def test_a_transaction_holds_its_first_statement_and_rolls_it_back():
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE round_trip_probe (id int PRIMARY KEY)")
     try:
-        with pytest.raises(IntegrityError), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("INSERT INTO round_trip_probe VALUES (1) RETURNING id")
-                assert (cursor.fetchone(), cursor.rowcount) == ((1,), 1)
-                cursor.execute("INSERT INTO round_trip_probe VALUES (1)")
-        with pytest.raises(DataError), transaction.atomic():  # fails in the statement that carries the BEGIN
-            with connection.cursor() as cursor:
-                cursor.execute("INSERT INTO round_trip_probe VALUES (1 / 0)")
-        with pytest.raises(ProgrammingError), transaction.atomic():  # does not parse: neither runs
-            with connection.cursor() as cursor:
-                cursor.execute("INSERT INTO round_trip_probe VALUES (2) RETURNIN id")
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO round_trip_probe VALUES (1) RETURNING id")
+            assert (cursor.fetchone(), cursor.rowcount) == ((1,), 1)
+            cursor.execute("INSERT INTO round_trip_probe VALUES (1)")
+        # Fails in the statement that carries the BEGIN:
+        with pytest.raises(DataError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO round_trip_probe VALUES (1 / 0)")
+        # Does not parse: neither runs.
+        with pytest.raises(ProgrammingError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO round_trip_probe VALUES (2) RETURNIN id")
         assert status() == "IDLE"
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("INSERT INTO round_trip_probe VALUES (3)")
