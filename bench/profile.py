@@ -71,11 +71,13 @@ def main():
 
     from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from pyinstrument import Profiler
 
     settings.DEBUG = False
+    call_command("collectstatic", interactive=False, verbosity=0)  # pages run with DEBUG off, as served
     owner = Client()
     owner.force_login(get_user_model().objects.get(username=seeded.owner_username))
     session = owner.cookies["sessionid"].value

@@ -33,6 +33,10 @@ RATE_RANGE_MESSAGE = f"must be between {RATE_MIN:f} and {RATE_MAX:f}."
 _ROUNDING = Context(prec=80, rounding=ROUND_HALF_UP)
 
 
+# Each currency's minor unit as a Decimal (USD 0.01, JPY 1): a page quantizes every amount it shows.
+_QUANTA = {code: Decimal(1).scaleb(-places) for code, places in CURRENCY_EXPONENTS.items()}
+
+
 class UnknownCurrency(ValueError):
     """A code that is not an active ISO 4217 currency."""
 
@@ -56,7 +60,8 @@ def exponent(currency: str) -> int:
 
 def quantize(amount, currency: str) -> Decimal:
     """Round an amount half-up to the currency's precision: the one rounding rule."""
-    return to_decimal(amount).quantize(Decimal(1).scaleb(-exponent(currency)), context=_ROUNDING)
+    quantum = _QUANTA.get(currency) if isinstance(currency, str) else None
+    return to_decimal(amount).quantize(quantum or _QUANTA[normalize_currency(currency)], context=_ROUNDING)
 
 
 def from_minor(units, currency: str) -> Decimal:

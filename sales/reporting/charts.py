@@ -45,9 +45,9 @@ def _day_label(day: datetime.date) -> str:
 
 def _scale(low: Number, high: Number) -> Callable[[Number], float]:
     """Maps values in [low, high] (low <= 0 <= high) onto the plot's height, top to bottom."""
-    span = float(high - low) or 1.0
+    top, span = float(high), float(high - low) or 1.0
     plot = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    return lambda value: MARGIN_TOP + (float(high) - float(value)) / span * plot
+    return lambda value: MARGIN_TOP + (top - float(value)) / span * plot
 
 
 def _y_axis(low: Number, high: Number, y: Callable[[Number], float], fmt: Callable[[Number], str]) -> list[str]:
@@ -99,23 +99,29 @@ def stacked_bar_chart(
     slot = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / len(days)
     colours = {name: PALETTE[index % len(PALETTE)] for index, name in enumerate(names)}
     parts = _y_axis(low, high, y, fmt)
+    # A bar is up to a dozen attributes: the parts shared by a series or a day are formatted once.
+    width = f"{slot * 0.7:.1f}"
+    openings = {name: f'<rect class="bar" data-series="{escape(name)}" data-day="' for name in names}
+    fills = {name: f'" fill="{colours[name]}"><title>' for name in names}
+    captions = {name: f" · {escape(name)}: " for name in names}
     for index, day in enumerate(days):
         up, down = Decimal(0), Decimal(0)
+        place = f'{day.isoformat()}" x="{MARGIN_LEFT + index * slot + slot * 0.15:.1f}" y="'
+        title = escape(_day_label(day))
         for name in names:
             value = series[name].get(day, 0)
             if not value:
                 continue
-            base = up if value > 0 else down
-            top, bottom = (base + value, base) if value > 0 else (base, base + value)
             if value > 0:
-                up += value
+                top, bottom = up + value, up
+                up = top
             else:
-                down += value
+                top, bottom = down, down + value
+                down = bottom
+            top_y = y(top)
             parts.append(
-                f'<rect class="bar" data-series="{escape(name)}" data-day="{day.isoformat()}" '
-                f'x="{MARGIN_LEFT + index * slot + slot * 0.15:.1f}" y="{y(top):.1f}" '
-                f'width="{slot * 0.7:.1f}" height="{max(y(bottom) - y(top), 0.5):.1f}" fill="{colours[name]}">'
-                f"<title>{escape(_day_label(day))} · {escape(name)}: {escape(fmt(value))}</title></rect>"
+                f'{openings[name]}{place}{top_y:.1f}" width="{width}" height="{max(y(bottom) - top_y, 0.5):.1f}'
+                f"{fills[name]}{title}{captions[name]}{escape(fmt(value))}</title></rect>"
             )
     parts += _x_labels(days, lambda index: MARGIN_LEFT + index * slot, slot)
     parts += _legend(names, colours)

@@ -11,17 +11,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
-from django.db.models.functions import Rank, TruncDate
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import Rank
 from django.utils import timezone
 
 from apikeys.models import Project
-from inventory.models import Product, Stock, Variant
+from inventory.models import Product
 from sales.ledger.models import Sale, SaleStatus
 from sales.ledger.selectors import converted_rows
 from sales.reporting.models import ChannelSales, ProductMonthSales, ProductSales
 from salesledger.money import quantize
-from tracking.models import SaleEvent
 from tracking.selectors import RateTable
 
 PERIODS = (30, 90)
@@ -96,41 +95,54 @@ def _local_days(*, project: Project, since: datetime.datetime, until) -> dict:
     return days
 
 
-def _channel_sales(*, project: Project, since: datetime.datetime, until, channel: str | None) -> QuerySet:
-    """The period's rows of the trigger-kept ChannelSales rollup (sales per local day): an index-only
-    range scan. `since` and `until` are the period's local midnights (`dashboard_period`)."""
-    rows = ChannelSales.objects.filter(project=project, **_local_days(project=project, since=since, until=until))
-    return rows.filter(channel=channel) if channel else rows
+def _channel_days_sql(*, project: Project, since: datetime.datetime, until, channel: str | None) -> tuple[str, list]:
+    """The WHERE clause (and its parameters) of the ChannelSales rows of a period: an index-only range
+    scan of the (project, day) index. `since` and `until` are the period's local midnights (`dashboard_period`)."""
+    days = _local_days(project=project, since=since, until=until)
+    where, params = "project_id = %s AND day >= %s", [project.pk, days["day__gte"]]
+    if "day__lt" in days:
+        where, params = where + " AND day < %s", [*params, days["day__lt"]]
+    if channel:
+        where, params = where + " AND channel = %s", [*params, channel]
+    return where, params
+
+
+def _fetch(sql: str, params: list, fields: list) -> list:
+    """The rows of one hand-written statement, each column read as its model field in `fields` reads it."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return converted_rows(cursor.fetchall(), fields)
 
 
 def revenue_per_day(
     *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None, channel: str | None = None
 ) -> list[DayRevenue]:
     """Revenue per local day, channel and currency (a sum is only meaningful within one currency)."""
-    rows = (
-        _channel_sales(project=project, since=since, until=until, channel=channel)
-        .exclude(status=SaleStatus.CANCELLED)
-        .values("day", "channel", "currency")
-        .annotate(sold=Sum("sales"), revenue=Sum("revenue"))
-        .filter(sold__gt=0)
-        .order_by("day", "channel", "currency")
+    where, params = _channel_days_sql(project=project, since=since, until=until, channel=channel)
+    # The sales not cancelled per (day, channel, currency), in that order; a key whose deltas sum to no
+    # sale (all of its sales cancelled or deleted since) is left out.
+    rows = _fetch(
+        f"""SELECT day, channel, currency, SUM(revenue) FROM sales_channelsales
+        WHERE {where} AND status != %s GROUP BY day, channel, currency HAVING SUM(sales) > 0
+        ORDER BY day, channel, currency""",
+        [*params, SaleStatus.CANCELLED],
+        [ChannelSales._meta.get_field("day"), None, None, ChannelSales._meta.get_field("revenue")],
     )
-    return [DayRevenue(day=row["day"], channel=row["channel"], currency=row["currency"], revenue=row["revenue"])
-            for row in rows]  # fmt: skip
+    return [DayRevenue(day=day, channel=channel, currency=currency, revenue=revenue)
+            for day, channel, currency, revenue in rows]  # fmt: skip
 
 
 def sales_count_per_status(
     *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None, channel: str | None = None
 ) -> dict[str, int]:
     """How many sales of the period are in each status; every status is present, zero or not."""
-    rows = (
-        _channel_sales(project=project, since=since, until=until, channel=channel)
-        .values("status")
-        .annotate(count=Sum("sales"))
-        .order_by("status")
+    where, params = _channel_days_sql(project=project, since=since, until=until, channel=channel)
+    # One row per status that has rows in the period: its sales summed (a whole number on both databases).
+    rows = _fetch(
+        f"SELECT status, CAST(SUM(sales) AS BIGINT) FROM sales_channelsales WHERE {where} GROUP BY status", params, []
     )
     counts = dict.fromkeys(SaleStatus.values, 0)
-    counts.update({row["status"]: row["count"] for row in rows})
+    counts.update(rows)
     return counts
 
 
@@ -145,7 +157,7 @@ def top_products_by_revenue(
 ) -> list[ProductRevenue]:
     """The products whose lines brought the most revenue in the project's currency over the period.
 
-    Read from the trigger-kept ProductSales rollup like `_channel_sales`, summed per product, then
+    Read from the trigger-kept ProductSales rollup like `revenue_per_day`, summed per product, then
     the names of the products kept. With `rates` (the period has sales in other currencies), lines in
     another currency count too, converted at the rate of their day; those without a rate are left out.
     """
@@ -167,10 +179,12 @@ def top_products_by_revenue(
         parts.append(f"""SELECT product_id, {sign}lines, {sign}quantity, {sign}revenue FROM sales_productsales
             WHERE project_id = %s AND currency = %s AND day >= %s{" AND day < %s" if end else ""}""")
         params += [project.pk, project.currency, first, *([end] if end else [])]
-    with connection.cursor() as cursor:
-        cursor.execute(TOP_PRODUCTS.format(parts="\n            UNION ALL\n            ".join(parts)), [*params, limit])
-        sums = [ProductMonthSales._meta.get_field(name) for name in ("quantity", "revenue")]
-        ranked = converted_rows(cursor.fetchall(), [Product._meta.pk, None, *sums])
+    sums = [ProductMonthSales._meta.get_field(name) for name in ("quantity", "revenue")]
+    ranked = _fetch(
+        TOP_PRODUCTS.format(parts="\n            UNION ALL\n            ".join(parts)),
+        [*params, limit],
+        [Product._meta.pk, None, *sums],
+    )
     return [
         ProductRevenue(product_id=product_id, name=name, quantity=quantity, revenue=revenue)
         for product_id, name, quantity, revenue in sorted(ranked, key=lambda row: (-row[3], row[1] or ""))[:limit]
@@ -275,40 +289,47 @@ def _top_products_converted(*, project: Project, rows: QuerySet, rates: RateTabl
 def low_stock_products(*, project: Project, threshold: int = LOW_STOCK_THRESHOLD, limit: int = 10) -> list[LowStock]:
     """Active products without variants, and variants, with at most `threshold` units available, fewest
     first. A product with variants keeps its stock in them: its own (empty) counter is not listed."""
-    has_variants = Exists(Variant.objects.filter(product_id=OuterRef("product_id")))
-    rows = (
-        Stock.objects.filter(product__project=project, product__active=True)
-        .filter(Q(variant__isnull=False) | ~has_variants)
-        .annotate(available=F("on_hand") - F("reserved"))
-        .filter(available__lte=threshold)
-        .values("product_id", "on_hand", "reserved", "available", "product__name", "variant__name")
-        .order_by("available", "product__name", "variant__name")[:limit]
+    # The counters of the project's active products, filtered and ordered on the expression
+    # `on_hand - reserved` (the inventory's expression index) and then by name, with the names.
+    rows = _fetch(
+        """SELECT stock.product_id, stock.on_hand, stock.reserved, stock.on_hand - stock.reserved,
+            product.name, variant.name
+        FROM inventory_stock AS stock
+        INNER JOIN inventory_product AS product ON stock.product_id = product.id
+        LEFT OUTER JOIN inventory_variant AS variant ON stock.variant_id = variant.id
+        WHERE product.active AND product.project_id = %s
+            AND (stock.variant_id IS NOT NULL
+                 OR NOT EXISTS (SELECT 1 FROM inventory_variant AS other WHERE other.product_id = stock.product_id))
+            AND stock.on_hand - stock.reserved <= %s
+        ORDER BY 4, 5, 6 LIMIT %s""",
+        [project.pk, threshold, limit],
+        [Product._meta.pk],
     )
     return [
-        LowStock(
-            product_id=row["product_id"],
-            name=f"{row['product__name']} / {row['variant__name']}" if row["variant__name"] else row["product__name"],
-            on_hand=row["on_hand"],
-            reserved=row["reserved"],
-            available=row["available"],
-        )
-        for row in rows
-    ]
+        LowStock(product_id=product_id, name=f"{name} / {variant}" if variant else name, on_hand=on_hand,
+                 reserved=reserved, available=available)
+        for product_id, on_hand, reserved, available, name, variant in rows
+    ]  # fmt: skip
 
 
 def conversions_per_day(
     *, project: Project, since: datetime.datetime, until: datetime.datetime | None = None
 ) -> list[DayConversions]:
     """Tracked sale events per local day: how many, and their amount in US cents."""
-    events = SaleEvent.objects.filter(project=project, created_at__gte=since)
-    rows = (
-        (events.filter(created_at__lt=until) if until is not None else events)
-        .annotate(day=TruncDate("created_at", tzinfo=project.tzinfo))
-        .values("day")
-        .annotate(count=Count("*"), usd_cents=Sum("amount"))
-        .order_by("day")
+    # The events of the period (a range of the (project, created_at) index) counted and summed (a whole
+    # number on both databases) per local day, the day computed as Django's TruncDate computes it.
+    day, day_params = connection.ops.datetime_cast_date_sql('"created_at"', (), project.time_zone)
+    adapt = connection.ops.adapt_datetimefield_value
+    where, params = "project_id = %s AND created_at >= %s", [project.pk, adapt(since)]
+    if until is not None:
+        where, params = where + " AND created_at < %s", [*params, adapt(until)]
+    rows = _fetch(
+        f"""SELECT {day}, COUNT(*), CAST(SUM(amount) AS BIGINT) FROM tracking_saleevent WHERE {where}
+        GROUP BY 1 ORDER BY 1""",
+        [*day_params, *params],
+        [ChannelSales._meta.get_field("day")],  # read as the rollups' local days are
     )
-    return [DayConversions(**row) for row in rows]
+    return [DayConversions(day=day, count=count, usd_cents=usd_cents) for day, count, usd_cents in rows]
 
 
 EXPORT_COLUMNS = (

@@ -38,11 +38,33 @@ EXPORT_CHUNK_ROWS = 2000
 ALL_TIME = "all"
 
 
+class FixedSelect(forms.Select):
+    """A select of fixed choices whose HTML is rendered once per process for each of them (and for no
+    choice): Django's templates render every option, on every page, otherwise."""
+
+    rendered: dict[tuple, str] = {}
+
+    def render(self, name, value, attrs=None, renderer=None):
+        values = tuple(self.format_value(value))
+        if not {*values} <= {"", *(str(choice) for choice, _ in self.choices)}:
+            return super().render(name, value, attrs, renderer)  # a value no one chose: not kept
+        key = (name, values, tuple(self.choices), tuple(sorted(self.build_attrs(self.attrs, attrs).items())))
+        if key not in self.rendered:
+            self.rendered[key] = super().render(name, value, attrs, renderer)
+        return self.rendered[key]
+
+
 class DashboardFilterForm(forms.Form):
     period = forms.TypedChoiceField(
-        choices=[(days, f"Last {days} days") for days in PERIODS], coerce=int, required=False, empty_value=PERIODS[0]
+        choices=[(days, f"Last {days} days") for days in PERIODS],
+        coerce=int,
+        required=False,
+        empty_value=PERIODS[0],
+        widget=FixedSelect,
     )
-    channel = forms.ChoiceField(choices=[("", "All channels"), *SaleChannel.choices], required=False)
+    channel = forms.ChoiceField(
+        choices=[("", "All channels"), *SaleChannel.choices], required=False, widget=FixedSelect
+    )
 
 
 class StaffDashboardFilterForm(DashboardFilterForm):
