@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from events.services import NewEvent, events_record_many, events_record_select, events_record_with
 from inventory.models import Product, StockMovement, Variant
 from inventory.services.stock import StockItem, stock_change
 from sales.ledger.models import MONEY, Sale, SaleLine, SaleStatus
-from sales.ledger.selectors import parse_uuid
+from sales.ledger.selectors import parse_uuid, sale_get
 from salesledger.errors import Conflict, NotFound, ServiceError
 from salesledger.metrics import sales_written
 from salesledger.money import normalize_currency, quantize, to_decimal
@@ -327,12 +328,16 @@ def _changes_write(*, writes, change, changes, lines, previous=None, user, api_k
         )  # fmt: skip
 
 
-def _sale_move(*, sale: Sale, target: str, user=None, api_key=None, note: str = "") -> Sale:
-    """Move `sale` to `target` under a row lock, re-checking the status there: two concurrent moves
-    of one sale run one after the other and the second sees the first's result. Records
-    `sale.confirmed` or `sale.cancelled` with the previous status."""
+def _sale_move(*, sale: Sale | None, sale_id, sales: QuerySet[Sale] | None, target: str, user=None, api_key=None,
+               note: str = "") -> Sale:  # fmt: skip
+    """Move `sale` (or the sale `sale_id` of `sales`) to `target` under a row lock, reading it there once and
+    re-checking its status: two concurrent moves of one sale run one after the other and the second sees
+    the first's result. Records `sale.confirmed` or `sale.cancelled` with the previous status."""
+    if sale is not None:
+        sales, sale_id = Sale.objects.filter(pk=sale.pk), sale.pk
     with checked_then_written():
-        locked = Sale.objects.select_for_update().get(pk=sale.pk)
+        # Only the sale: its lines are read next, whatever the scope prefetches.
+        locked = sale_get(queryset=sales.prefetch_related(None).select_for_update(), sale_id=sale_id)
         if not sale_status_allowed(locked.status, target):
             raise InvalidTransition(sale=locked, target=target)
         lines = list(locked.lines.all())
@@ -413,17 +418,26 @@ def sale_events_record_stored(*, project_id, changes: list[tuple[str, uuid.UUID,
     )
 
 
-def sale_confirm(*, sale: Sale, user=None, api_key=None, note: str = "") -> Sale:
+def sale_confirm(*, sale: Sale | None = None, sale_id=None, sales: QuerySet[Sale] | None = None, user=None,
+                 api_key=None, note: str = "") -> Sale:  # fmt: skip
     """Confirm a pending sale: its stock reservation becomes a deduction. Returns the updated sale, with its lines.
+    The sale is `sale`, or the sale `sale_id` among `sales` (a caller's scope, such as the key user's sales),
+    then read once, under the lock.
 
-    Raises InvalidTransition (409, with the current status) unless the sale is pending.
+    Raises InvalidTransition (409, with the current status) unless the sale is pending; NotFound (404) when
+    `sales` has no sale `sale_id`.
     """
-    return _sale_move(sale=sale, target=SaleStatus.CONFIRMED, user=user, api_key=api_key, note=note)
+    return _sale_move(sale=sale, sale_id=sale_id, sales=sales, target=SaleStatus.CONFIRMED, user=user,
+                      api_key=api_key, note=note)  # fmt: skip
 
 
-def sale_cancel(*, sale: Sale, user=None, api_key=None, note: str = "") -> Sale:
-    """Cancel a pending sale (its reservation is released) or a confirmed one (its stock is restored).
+def sale_cancel(*, sale: Sale | None = None, sale_id=None, sales: QuerySet[Sale] | None = None, user=None,
+                api_key=None, note: str = "") -> Sale:  # fmt: skip
+    """Cancel a pending sale (its reservation is released) or a confirmed one (its stock is restored). The
+    sale is given as to `sale_confirm`.
 
-    Raises InvalidTransition (409, with the current status) for a sale already cancelled.
+    Raises InvalidTransition (409, with the current status) for a sale already cancelled; NotFound (404)
+    when `sales` has no sale `sale_id`.
     """
-    return _sale_move(sale=sale, target=SaleStatus.CANCELLED, user=user, api_key=api_key, note=note)
+    return _sale_move(sale=sale, sale_id=sale_id, sales=sales, target=SaleStatus.CANCELLED, user=user,
+                      api_key=api_key, note=note)  # fmt: skip

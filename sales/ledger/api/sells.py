@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -199,10 +200,9 @@ ERRORS = {400: SellsError, 401: SellsError, 404: SellsError, 409: SellsError}
 class _SellsView(DialectView):
     dialect = SELLS
 
-    def user_sale(self, sale_id, *, lines: bool = True) -> Sale:
-        """The key user's sale in the key's project; any other id (another project's, not a UUID) is a 404."""
-        queryset = Sale.objects.filter(project=self.project, user=self.request.user)
-        return sale_get(queryset=sales_with_lines(queryset) if lines else queryset, sale_id=sale_id)
+    def user_sales(self) -> QuerySet[Sale]:
+        """The key user's sales in the key's project: any other id (another project's, not a UUID) is a 404."""
+        return Sale.objects.filter(project=self.project, user=self.request.user)
 
 
 class SellsView(_SellsView):
@@ -295,7 +295,8 @@ class SellDetailView(_SellsView):
         responses={200: SellDetailResponse, 401: SellsError, 404: SellsError},
     )
     def get(self, request, sale_id):
-        return Response({"sell": SellDetail(self.user_sale(sale_id)).data})
+        sale = sale_get(queryset=sales_with_lines(self.user_sales()), sale_id=sale_id)
+        return Response({"sell": SellDetail(sale).data})
 
 
 class SellConfirmView(_SellsView):
@@ -311,7 +312,7 @@ class SellConfirmView(_SellsView):
         responses={200: SellConfirmResponse, 401: SellsError, 404: SellsError, 409: SellsError},
     )
     def put(self, request, sale_id):
-        sale = sale_confirm(sale=self.user_sale(sale_id, lines=False), user=request.user, api_key=request.auth)
+        sale = sale_confirm(sale_id=sale_id, sales=self.user_sales(), user=request.user, api_key=request.auth)
         return Response({"message": "Sale confirmed successfully", "sell": SellConfirmed(sale).data})
 
 
@@ -328,5 +329,5 @@ class SellCancelView(_SellsView):
         responses={200: SellCancelResponse, 401: SellsError, 404: SellsError, 409: SellsError},
     )
     def put(self, request, sale_id):
-        sale = sale_cancel(sale=self.user_sale(sale_id, lines=False), user=request.user, api_key=request.auth)
+        sale = sale_cancel(sale_id=sale_id, sales=self.user_sales(), user=request.user, api_key=request.auth)
         return Response({"message": "Sale cancelled successfully", "sellId": str(sale.id)})
