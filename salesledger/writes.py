@@ -11,7 +11,7 @@ model's fields save them), so the only difference is how they are sent.
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from salesledger.errors import ServiceError
 
@@ -34,7 +34,8 @@ def insert_sql(model, rows: Sequence[dict], *, returning: str = "", where: str =
     else:
         values = "VALUES " + ", ".join([f"({placeholders})"] * len(rows))
     pairs = list(zip(names, fields, strict=True))
-    params = [field.get_db_prep_save(row[name], connection) for row in rows for name, field in pairs]
+    database = connections[DEFAULT_DB_ALIAS]  # `connection` itself: a proxy that costs a lookup per use, per value
+    params = [field.get_db_prep_save(row[name], database) for row in rows for name, field in pairs]
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {values}"
     return (f"{sql} RETURNING {returning}" if returning else sql), params
 
@@ -44,10 +45,11 @@ def update_sql(model, pk, columns: dict) -> Statement:
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in columns]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, columns.values(), strict=True)]
+    database = connections[DEFAULT_DB_ALIAS]  # as in `insert_sql`
+    params = [field.get_db_prep_save(value, database) for field, value in zip(fields, columns.values(), strict=True)]
     pk_field = model._meta.pk
     sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(pk_field.column)} = %s"
-    return sql, [*params, pk_field.get_db_prep_save(pk, connection)]
+    return sql, [*params, pk_field.get_db_prep_save(pk, database)]
 
 
 def run_together(statements: Sequence[Statement]) -> list[tuple]:
