@@ -88,6 +88,25 @@ def events_record_with(*, writes: list[Statement], project_id, events: list[NewE
     return rows
 
 
+def events_record_if_inserted(*, insert: Statement, project_id, events: list[NewEvent], actor_user=None,
+                              actor_key=None) -> bool:  # fmt: skip
+    """Run `insert`, an INSERT that may insert nothing (`... ON CONFLICT DO NOTHING RETURNING ...`), and record
+    its `events` (at most BATCH_ROWS) only when it inserted a row, then their deliveries when the project has
+    endpoints; returns whether it inserted. One statement on PostgreSQL (the events' INSERT selects its rows
+    only when `insert` returned one), two on SQLite, which has no data-modifying CTEs."""
+    rows = events_rows(project_id=project_id, events=events, actor_user=actor_user, actor_key=actor_key)
+    if connection.vendor == "postgresql":
+        flags = run_together([insert, events_insert_sql(rows, only_if="write_0")])  # `insert` is write_0
+    elif run_together([insert]):
+        flags = run_together([events_insert_sql(rows)])
+    else:
+        flags = []
+    if not flags:
+        return False
+    events_inserted(rows, has_endpoints=any(flag for (flag,) in flags))
+    return True
+
+
 def events_rows(*, project_id, events: list[NewEvent], actor_user=None, actor_key=None) -> list[Event]:
     """The rows (not yet saved) recording `events` of the project, by this actor, in this request."""
     actor_type, actor = actor_of(actor_user=actor_user, actor_key=actor_key)
@@ -135,22 +154,25 @@ def events_record_select(*, project_id, select: str, params: list, actor_user=No
         webhooks.deliveries_create(project_id=project_id, events=events, now=now)
 
 
-def events_insert_sql(rows: list[Event]) -> Statement:
+def events_insert_sql(rows: list[Event], *, only_if: str = "") -> Statement:
     """The INSERT of `rows` (at most BATCH_ROWS, of one project), for a service to send with the change
     they record (`salesledger.writes.run_together`, as its last statement); it returns a row per event
-    telling whether the project has an enabled webhook endpoint, to pass to `events_inserted`."""
+    telling whether the project has an enabled webhook endpoint, to pass to `events_inserted`. `only_if`
+    (PostgreSQL): a CTE of the same statement; the rows are inserted only when it returned a row."""
     fields = Event._meta.concrete_fields
     table = connection.ops.quote_name(Event._meta.db_table)
     endpoints = connection.ops.quote_name(WebhookEndpoint._meta.db_table)
     returning = f"EXISTS (SELECT 1 FROM {endpoints} WHERE project_id = {table}.project_id AND enabled)"
+    where = f"EXISTS (SELECT 1 FROM {only_if})" if only_if else ""
     if connection.vendor == "postgresql" and len(rows) > 1:
         # Many rows as one JSON document (`salesledger.bulk`); `data` encoded as its field encodes it.
         names = [f.attname for f in fields]
         columns, values = json_recordset(Event, names)
         params = [json.dumps([{name: getattr(row, name) for name in names} for row in rows], cls=_DATA.encoder)]
+        values += f" WHERE {where}" if where else ""
         return f"INSERT INTO {table} ({columns}) {values} RETURNING {returning}", params
     values = [{f.attname: getattr(row, f.attname) for f in fields} for row in rows]
-    return insert_sql(Event, values, returning=returning)
+    return insert_sql(Event, values, returning=returning, where=where)
 
 
 def events_inserted(rows: list[Event], *, has_endpoints: bool) -> None:

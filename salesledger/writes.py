@@ -11,24 +11,32 @@ model's fields save them), so the only difference is how they are sent.
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from salesledger.errors import ServiceError
 
 Statement = tuple[str, list]
 
 
-def insert_sql(model, rows: Sequence[dict], *, returning: str = "") -> Statement:
+def insert_sql(model, rows: Sequence[dict], *, returning: str = "", where: str = "") -> Statement:
     """An INSERT of `rows` (dicts keyed by the model's attnames, all with the same keys), each value
-    prepared as its field saves it (UUIDs, JSON and times differ between the databases)."""
+    prepared as its field saves it (UUIDs, JSON and times differ between the databases). With `where` (an
+    SQL condition; one row only), the row is inserted only when the condition holds."""
     names = list(rows[0])
     fields = [model._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
-    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+    placeholders = ", ".join(["%s"] * len(fields))
+    if where:
+        [_] = rows
+        # INSERT ... SELECT, not VALUES in a subquery: the values still take their columns' types.
+        values = f"SELECT {placeholders} WHERE {where}"
+    else:
+        values = "VALUES " + ", ".join([f"({placeholders})"] * len(rows))
     pairs = list(zip(names, fields, strict=True))
-    params = [field.get_db_prep_save(row[name], connection) for row in rows for name, field in pairs]
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values}"
+    database = connections[DEFAULT_DB_ALIAS]  # `connection` itself: a proxy that costs a lookup per use, per value
+    params = [field.get_db_prep_save(row[name], database) for row in rows for name, field in pairs]
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {values}"
     return (f"{sql} RETURNING {returning}" if returning else sql), params
 
 
@@ -37,15 +45,18 @@ def update_sql(model, pk, columns: dict) -> Statement:
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in columns]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, columns.values(), strict=True)]
+    database = connections[DEFAULT_DB_ALIAS]  # as in `insert_sql`
+    params = [field.get_db_prep_save(value, database) for field, value in zip(fields, columns.values(), strict=True)]
     pk_field = model._meta.pk
     sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(pk_field.column)} = %s"
-    return sql, [*params, pk_field.get_db_prep_save(pk, connection)]
+    return sql, [*params, pk_field.get_db_prep_save(pk, database)]
 
 
 def run_together(statements: Sequence[Statement]) -> list[tuple]:
     """Run `statements` (INSERTs and UPDATEs that do not read each other's rows) as one change;
-    returns the rows the last one returns (RETURNING), else []."""
+    returns the rows the last one returns (RETURNING), else []. On PostgreSQL each statement but the
+    last is the CTE `write_<its index>`: one written for PostgreSQL alone may read what an earlier one
+    returned (see `events_record_if_inserted`)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             *first, (last, last_params) = statements

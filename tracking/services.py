@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from apikeys.models import Project
-from events.services import NewEvent, events_record_many
+from events.services import NewEvent, events_record_if_inserted, events_record_many
 from salesledger.bulk import json_recordset
 from salesledger.errors import NotFound, ServiceError
 from salesledger.money import (
@@ -27,7 +27,7 @@ from salesledger.money import (
     normalize_currency,
     to_minor,
 )
-from salesledger.writes import checked_then_written, insert_sql, run_together
+from salesledger.writes import checked_then_written, insert_sql
 from tracking import ecb
 from tracking.models import Customer, ExchangeRate, LeadEvent, SaleEvent, new_customer_public_id
 from tracking.names import random_customer_name
@@ -440,16 +440,12 @@ def sale_event_track(
     recorded with it, otherwise it names an existing lead of the customer to link, and without it the
     sale links to the customer's latest lead. `invoice_id` is an idempotency key: when a sale with it
     exists, that sale is returned and nothing is recorded, also when requests race (the unique
-    constraint decides: the loser's insert does nothing and it takes back the customer it created).
+    constraint decides: the insert does nothing and the call takes back the customer it created).
     Raises UnknownCurrency, and NotFound for an unknown `lead_event_name`.
     """
     if amount == 0:
         return None
     conversion = usd_conversion(amount=amount, currency=currency, day=timezone.localdate())
-    if invoice_id is not None:
-        existing = _sale_by_invoice(project, invoice_id)
-        if existing is not None:
-            return existing
     with checked_then_written():
         customer, created = _customer_for_event(
             project=project,
@@ -459,7 +455,14 @@ def sale_event_track(
             avatar=customer_avatar,
             click_id=click_id,
         )
-        lead = _lead_for_sale(customer=customer, created=created, lead_event_name=lead_event_name)
+        try:
+            lead = _lead_for_sale(customer=customer, created=created, lead_event_name=lead_event_name)
+        except NotFound:
+            # A replay answers with its sale, whatever lead it names.
+            existing = _sale_by_invoice(project, invoice_id) if invoice_id is not None else None
+            if existing is None:
+                raise
+            return existing
         sale = SaleEvent(
             project=project,
             customer=customer,
@@ -474,19 +477,19 @@ def sale_event_track(
             invoice_id=invoice_id,
             metadata=metadata or {},
         )
-        # The unique invoice id decides between racing requests without a savepoint: the loser inserts
-        # nothing, takes back the customer (and its lead) it created, and answers with the winner's sale.
+        # The unique invoice id tells a replay (or the loser of a race) without a check before nor a savepoint:
+        # the insert does nothing, nor the events' with it; the call takes back the customer (and its lead) it
+        # created and answers with the sale of that invoice id.
         names = [field.attname for field in SaleEvent._meta.concrete_fields]
-        row = {name: getattr(sale, name) for name in names}
-        sql, params = insert_sql(SaleEvent, [row])
-        if not run_together([(f"{sql} ON CONFLICT DO NOTHING RETURNING 1", params)]):
+        sql, params = insert_sql(SaleEvent, [{name: getattr(sale, name) for name in names}])
+        new_lead = [_conversion_event(lead, customer)] if created and lead is not None else []
+        if not events_record_if_inserted(
+            insert=(f"{sql} ON CONFLICT DO NOTHING RETURNING 1", params), project_id=project.pk,
+            events=[*new_lead, _conversion_event(sale, customer)], actor_key=actor_key,
+        ):  # fmt: skip
             if created:
                 Customer.objects.filter(pk=customer.pk).delete()
             return _sale_by_invoice(project, invoice_id)
-        new_lead = [_conversion_event(lead, customer)] if created and lead is not None else []
-        events_record_many(
-            project_id=project.pk, events=[*new_lead, _conversion_event(sale, customer)], actor_key=actor_key
-        )
         return sale
 
 

@@ -246,20 +246,71 @@ class StockChange:
             raise InsufficientStock(short) from error
 
 
-def stock_change(*, items: list[StockItem], reason: str, sale_id=None, actor_user=None, actor_key=None, note=""):
+def stock_change(
+    *, items: list[StockItem], reason: str, sale_id=None, actor_user=None, actor_key=None, note="", locked=None
+):
     """Lock the items' stock rows (one query, in primary-key order, so two changes never deadlock), check
     every item and raise as the stock service of `reason` does (`stock_reserve` ...), before any write;
     returns the StockChange to write in the same transaction: its `statements` with the caller's own
-    rows (`salesledger.writes.run_together`), inside `refused_by_constraints()`, and its `events`."""
+    rows (`salesledger.writes.run_together`), inside `refused_by_constraints()`, and its `events`.
+    `locked`: the rows `products_with_stock` already locked in this transaction, then not locked again."""
     return _change(
         deltas=_sum_items(items), reason=reason, sale_id=sale_id, actor_user=actor_user, actor_key=actor_key,
-        note=note,
+        note=note, locked=locked,
     )  # fmt: skip
 
 
-def _change(*, deltas: dict[_Key, int], reason, sale_id, actor_user, actor_key, note) -> StockChange:
+def products_with_stock(
+    *, project_id, references: list[str], ids: list[uuid.UUID], variant_ids: list[uuid.UUID], lock: bool
+) -> tuple[list[Product], list[Stock]]:
+    """The products of the project whose external id is one of `references` or whose id is one of `ids`, each
+    with `has_variants` (whether it has variants), in one query. With `lock`, the same query also locks the
+    stock rows a sale of them changes (each product's own row, and those of `variant_ids`), in primary-key
+    order as `stock_change` locks them (so two changes never deadlock), and returns them to pass it as
+    `locked`. Plain SQL: the ORM spent longer composing this query than the database running it. SQLite
+    has no row locks (a write locks the whole database)."""
+    quote = connection.ops.quote_name
+    product, stock, variant = (quote(model._meta.db_table) for model in (Product, Stock, Variant))
+    prepare = Product._meta.pk.get_db_prep_value  # product and variant ids alike: UUIDs
+    named = f"p.external_id IN ({', '.join(['%s'] * len(references))})"
+    if ids:
+        named += f" OR p.id IN ({', '.join(['%s'] * len(ids))})"
+    columns = f"p.*, EXISTS (SELECT 1 FROM {variant} pv WHERE pv.product_id = p.id) AS has_variants"
+    where = f"p.project_id = %s AND ({named})"
+    params = [project_id, *references, *(prepare(i, connection) for i in ids)]
+    if not lock:
+        return list(Product.objects.raw(f"SELECT {columns} FROM {product} p WHERE {where}", params)), []
+    rows = "s.variant_id IS NULL"
+    if variant_ids:
+        rows += f" OR s.variant_id IN ({', '.join(['%s'] * len(variant_ids))})"
+    lock_of = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
+    found = list(
+        Product.objects.raw(
+            f"SELECT {columns}, s.id AS stock_id, s.variant_id AS stock_variant_id, s.on_hand AS stock_on_hand, "
+            f"s.reserved AS stock_reserved, v.name AS variant_name FROM {product} p "
+            f"JOIN {stock} s ON s.product_id = p.id AND ({rows}) LEFT JOIN {variant} v ON v.id = s.variant_id "
+            f"WHERE {where} ORDER BY s.id{lock_of}",
+            [*(prepare(i, connection) for i in variant_ids), *params],
+        )
+    )
+    products, stocks = {}, []
+    for row in found:
+        products.setdefault(row.pk, row)  # a product with variants comes once per stock row
+        variant_id = row.stock_variant_id
+        stock = Stock(
+            id=row.stock_id, product_id=row.pk, variant_id=None if variant_id is None else _as_uuid(variant_id),
+            on_hand=row.stock_on_hand, reserved=row.stock_reserved,
+        )  # fmt: skip
+        # What `_lock_query` reads beside the counters, for errors and events.
+        stock.project_id, stock.product_name, stock.has_variants = row.project_id, row.name, row.has_variants
+        stock.variant_name = row.variant_name
+        stocks.append(stock)
+    return list(products.values()), stocks
+
+
+def _change(*, deltas: dict[_Key, int], reason, sale_id, actor_user, actor_key, note, locked=None) -> StockChange:
     unit_on_hand, unit_reserved = _UNIT_DELTAS[reason]
-    stocks = _lock(deltas.keys())
+    stocks = _lock(deltas.keys(), locked)
     changes = []
     short, unreserved = [], []
     for key, quantity in deltas.items():
@@ -384,13 +435,14 @@ def _lock_query(keys: list[_Key]):
     return Stock.objects.raw(sql, [prepare(key, connection) for key in (*plain, *variants)])
 
 
-def _lock(keys: Iterable[_Key]) -> dict[_Key, Stock]:
-    """The locked stock row of every key; NotFound / VariantRequired when a key names no stock.
+def _lock(keys: Iterable[_Key], locked: list[Stock] | None = None) -> dict[_Key, Stock]:
+    """The locked stock row of every key (among `locked`, the rows already locked, when given); NotFound /
+    VariantRequired when a key names no stock.
 
     One query: every product and variant gets its stock row when the catalogue creates it.
     """
     keys = list(keys)
-    found = _match(keys, list(_lock_query(keys)))
+    found = _match(keys, list(_lock_query(keys)) if locked is None else locked)
     for product_id, variant_id in keys:
         if (product_id, variant_id) not in found:
             if variant_id is None:

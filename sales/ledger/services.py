@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from events.services import NewEvent, events_record_many, events_record_select, events_record_with
 from inventory.models import Product, StockMovement, Variant
-from inventory.services.stock import StockItem, stock_change
+from inventory.services.stock import StockItem, products_with_stock, stock_change
 from sales.ledger.models import MONEY, Sale, SaleLine, SaleStatus
-from sales.ledger.selectors import parse_uuid
+from sales.ledger.selectors import parse_uuid, sale_get
 from salesledger.errors import Conflict, NotFound, ServiceError
 from salesledger.metrics import sales_written
 from salesledger.money import normalize_currency, quantize, to_decimal
@@ -88,31 +89,26 @@ class LineInput:
     tags: Sequence[str] = field(default_factory=tuple)
 
 
-def _products_by_reference(project, references) -> dict[str, Product]:
-    """Products named by UUID or external_id, in one query; keys are the references as given."""
+def _products_by_reference(project, references, *, variants=(), lock: bool) -> tuple[dict[str, Product], list]:
+    """Products named by UUID or external_id, in one query; keys are the references as given (a UUID names
+    the product with that id before one with that external id). With `lock`, the stock rows a sale of them
+    changes (theirs and those of the `variants` named), locked by the same query, are returned too."""
     references = {str(ref) for ref in references}
     if not references:
-        return {}
-    ids = [Product._meta.pk.get_db_prep_value(i, connection) for i in map(parse_uuid, references) if i is not None]
-    named = f"p.external_id IN ({', '.join(['%s'] * len(references))})"
-    if ids:
-        named += f" OR p.id IN ({', '.join(['%s'] * len(ids))})"
-    # Plain SQL: the ORM spent longer composing this query than the database running it.
-    products = Product.objects.raw(
-        f"SELECT p.*, EXISTS (SELECT 1 FROM {Variant._meta.db_table} v WHERE v.product_id = p.id) AS has_variants "
-        f"FROM {Product._meta.db_table} p WHERE p.project_id = %s AND ({named}) ORDER BY p.name, p.id",
-        [project.pk, *references, *ids],
-    )
-    found = {}
+        return {}, []
+    products, locked = products_with_stock(
+        project_id=project.pk, references=sorted(references), ids=[i for i in map(parse_uuid, references) if i],
+        variant_ids=[i for i in map(parse_uuid, variants) if i], lock=lock,
+    )  # fmt: skip
+    found = {str(product.id): product for product in products}
     for product in products:
-        found.setdefault(str(product.id), product)
         if product.external_id:
             found.setdefault(product.external_id, product)
     missing = sorted(references - set(found))
     if missing:
         names = ", ".join(f"'{ref}'" for ref in missing)
         raise ProductNotFound(f"Product {names} does not exist in this project.", products=missing)
-    return found
+    return found, locked
 
 
 def _variants_by_id(references) -> dict[str, Variant]:
@@ -129,9 +125,13 @@ def _stock_items(rows) -> list[StockItem]:
     ]
 
 
-def _build_lines(*, project, currency: str, lines: Sequence[LineInput], stocked: bool) -> list[SaleLine]:
-    products = _products_by_reference(project, [line.product for line in lines if line.product is not None])
-    variants = _variants_by_id([line.variant for line in lines if line.variant is not None])
+def _build_lines(*, project, currency: str, lines: Sequence[LineInput], stocked: bool) -> tuple[list[SaleLine], list]:
+    """The sale's lines, checked; with `stocked`, also the stock rows of their products, locked."""
+    variant_refs = [line.variant for line in lines if line.variant is not None]
+    products, locked = _products_by_reference(
+        project, [line.product for line in lines if line.product is not None], variants=variant_refs, lock=stocked
+    )
+    variants = _variants_by_id(variant_refs)
     built = []
     for position, line in enumerate(lines):
         product = products[str(line.product)] if line.product is not None else None
@@ -190,7 +190,7 @@ def _build_lines(*, project, currency: str, lines: Sequence[LineInput], stocked:
                 position=position,
             )
         )
-    return built
+    return built, locked
 
 
 def sale_create(
@@ -217,9 +217,9 @@ def sale_create(
     total: Decimal | None = None,
     note: str = "",
 ) -> Sale:
-    """Record a sale and its lines in one transaction, in four statements on PostgreSQL (the products, the
-    stock rows locked, the lines, then the stock, the sale and its events at once), and return it with
-    its lines (`sale.lines.all()` reads no more).
+    """Record a sale and its lines in one transaction, in three statements on PostgreSQL (the products with
+    their stock rows locked, the lines, then the stock, the sale and its events at once), and return it
+    with its lines (`sale.lines.all()` reads no more).
 
     With `deduct_stock`, the stock of every product line goes through inventory in one pass: a
     pending sale reserves it, a confirmed sale deducts it; a cancelled sale (an import of one that
@@ -235,39 +235,40 @@ def sale_create(
     currency = normalize_currency(currency or project.currency)
     now = timezone.now()
     stocked = deduct_stock and status != SaleStatus.CANCELLED
-    sale_lines = _build_lines(project=project, currency=currency, lines=lines, stocked=stocked)
-    subtotal = sum((line.line_total for line in sale_lines), Decimal(0))
-    total = quantize(subtotal - discount + shipping + tax if total is None else total, currency)
-    if any(abs(amount) >= MAX_AMOUNT for amount in (subtotal, total, *(line.line_total for line in sale_lines))):
-        raise InvalidLine(f"The sale's amounts are too large: at most {MAX_AMOUNT - 1} per line and in total.")
-    sale = Sale(
-        project=project,
-        channel=channel,
-        currency=currency,
-        subtotal=subtotal,
-        discount=discount,
-        shipping=shipping,
-        tax=tax,
-        total=total,
-        category=category,
-        customer=customer,
-        user=user,
-        api_key=api_key,
-        external_id=external_id,
-        original_state=original_state,
-        location=location,
-        sale_type=sale_type,
-        extra=extra or {},
-        stock_applied=stocked,
-        created_at=created_at or now,
-        **sale_status_columns(status, now=now),
-    )
-    items = _stock_items((line.product_id, line.variant_id, line.quantity) for line in sale_lines) if stocked else []
-    reason = StockMovement.Reason.RESERVE if status == SaleStatus.PENDING else StockMovement.Reason.DEDUCT
     with checked_then_written():
-        # Locked and checked first: a shortage is refused before anything is written.
+        # The products and their stock rows, locked, in one query; everything (a shortage too) is checked before
+        # anything is written.
+        sale_lines, locked = _build_lines(project=project, currency=currency, lines=lines, stocked=stocked)
+        subtotal = sum((line.line_total for line in sale_lines), Decimal(0))
+        total = quantize(subtotal - discount + shipping + tax if total is None else total, currency)
+        if any(abs(amount) >= MAX_AMOUNT for amount in (subtotal, total, *(line.line_total for line in sale_lines))):
+            raise InvalidLine(f"The sale's amounts are too large: at most {MAX_AMOUNT - 1} per line and in total.")
+        sale = Sale(
+            project=project,
+            channel=channel,
+            currency=currency,
+            subtotal=subtotal,
+            discount=discount,
+            shipping=shipping,
+            tax=tax,
+            total=total,
+            category=category,
+            customer=customer,
+            user=user,
+            api_key=api_key,
+            external_id=external_id,
+            original_state=original_state,
+            location=location,
+            sale_type=sale_type,
+            extra=extra or {},
+            stock_applied=stocked,
+            created_at=created_at or now,
+            **sale_status_columns(status, now=now),
+        )
+        items = _stock_items((line.product_id, line.variant_id, line.quantity) for line in sale_lines if stocked)
+        reason = StockMovement.Reason.RESERVE if status == SaleStatus.PENDING else StockMovement.Reason.DEDUCT
         change = stock_change(items=items, reason=reason, sale_id=sale.id, actor_user=user, actor_key=api_key,
-                              note=note) if items else None  # fmt: skip
+                              note=note, locked=locked) if items else None  # fmt: skip
         try:
             # Only an external id can collide (a unique key): then a savepoint, to tell the duplicate from the rest.
             with transaction.atomic(savepoint=external_id is not None):
@@ -327,12 +328,16 @@ def _changes_write(*, writes, change, changes, lines, previous=None, user, api_k
         )  # fmt: skip
 
 
-def _sale_move(*, sale: Sale, target: str, user=None, api_key=None, note: str = "") -> Sale:
-    """Move `sale` to `target` under a row lock, re-checking the status there: two concurrent moves
-    of one sale run one after the other and the second sees the first's result. Records
-    `sale.confirmed` or `sale.cancelled` with the previous status."""
+def _sale_move(*, sale: Sale | None, sale_id, sales: QuerySet[Sale] | None, target: str, user=None, api_key=None,
+               note: str = "") -> Sale:  # fmt: skip
+    """Move `sale` (or the sale `sale_id` of `sales`) to `target` under a row lock, reading it there once and
+    re-checking its status: two concurrent moves of one sale run one after the other and the second sees
+    the first's result. Records `sale.confirmed` or `sale.cancelled` with the previous status."""
+    if sale is not None:
+        sales, sale_id = Sale.objects.filter(pk=sale.pk), sale.pk
     with checked_then_written():
-        locked = Sale.objects.select_for_update().get(pk=sale.pk)
+        # Only the sale: its lines are read next, whatever the scope prefetches.
+        locked = sale_get(queryset=sales.prefetch_related(None).select_for_update(), sale_id=sale_id)
         if not sale_status_allowed(locked.status, target):
             raise InvalidTransition(sale=locked, target=target)
         lines = list(locked.lines.all())
@@ -413,17 +418,26 @@ def sale_events_record_stored(*, project_id, changes: list[tuple[str, uuid.UUID,
     )
 
 
-def sale_confirm(*, sale: Sale, user=None, api_key=None, note: str = "") -> Sale:
+def sale_confirm(*, sale: Sale | None = None, sale_id=None, sales: QuerySet[Sale] | None = None, user=None,
+                 api_key=None, note: str = "") -> Sale:  # fmt: skip
     """Confirm a pending sale: its stock reservation becomes a deduction. Returns the updated sale, with its lines.
+    The sale is `sale`, or the sale `sale_id` among `sales` (a caller's scope, such as the key user's sales),
+    then read once, under the lock.
 
-    Raises InvalidTransition (409, with the current status) unless the sale is pending.
+    Raises InvalidTransition (409, with the current status) unless the sale is pending; NotFound (404) when
+    `sales` has no sale `sale_id`.
     """
-    return _sale_move(sale=sale, target=SaleStatus.CONFIRMED, user=user, api_key=api_key, note=note)
+    return _sale_move(sale=sale, sale_id=sale_id, sales=sales, target=SaleStatus.CONFIRMED, user=user,
+                      api_key=api_key, note=note)  # fmt: skip
 
 
-def sale_cancel(*, sale: Sale, user=None, api_key=None, note: str = "") -> Sale:
-    """Cancel a pending sale (its reservation is released) or a confirmed one (its stock is restored).
+def sale_cancel(*, sale: Sale | None = None, sale_id=None, sales: QuerySet[Sale] | None = None, user=None,
+                api_key=None, note: str = "") -> Sale:  # fmt: skip
+    """Cancel a pending sale (its reservation is released) or a confirmed one (its stock is restored). The
+    sale is given as to `sale_confirm`.
 
-    Raises InvalidTransition (409, with the current status) for a sale already cancelled.
+    Raises InvalidTransition (409, with the current status) for a sale already cancelled; NotFound (404)
+    when `sales` has no sale `sale_id`.
     """
-    return _sale_move(sale=sale, target=SaleStatus.CANCELLED, user=user, api_key=api_key, note=note)
+    return _sale_move(sale=sale, sale_id=sale_id, sales=sales, target=SaleStatus.CANCELLED, user=user,
+                      api_key=api_key, note=note)  # fmt: skip

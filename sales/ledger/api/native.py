@@ -211,13 +211,13 @@ class SaleViewSet(ProjectScopedViewSet):
     @extend_schema(request=None, responses={200: SaleSerializer}, summary="Confirm a pending sale (409 otherwise)")
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        sale = sale_confirm(sale=self.get_object(), user=request.user, api_key=request.auth)
+        sale = sale_confirm(sale_id=pk, sales=self.get_queryset(), user=request.user, api_key=request.auth)
         return Response(self._render(sale))
 
     @extend_schema(request=None, responses={200: SaleSerializer}, summary="Cancel a sale (409 if already cancelled)")
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        sale = sale_cancel(sale=self.get_object(), user=request.user, api_key=request.auth)
+        sale = sale_cancel(sale_id=pk, sales=self.get_queryset(), user=request.user, api_key=request.auth)
         return Response(self._render(sale))
 
     def get_object(self):

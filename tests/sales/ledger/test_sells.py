@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sales.ledger.api.sells import Sell
+from sales.ledger.api.sells import Sell, SellConfirmed, SellWithUser, sell_confirmed, sell_of_sale
 from sales.ledger.models import Sale
 from sales.ledger.selectors import sales_with_lines
 from sales.ledger.services import LineInput, sale_cancel, sale_confirm, sale_create
@@ -142,6 +142,24 @@ def test_list_shows_each_sale_as_the_sell_serializer_does(api, owner, laptop, mo
     sales = sales_with_lines(Sale.objects.filter(user=owner)).order_by("-created_at", "-id")
     assert listed == Sell(sales, many=True).data
     assert [sell["id"] for sell in listed][0] == str(empty.id) and len(listed) == 4
+
+
+def test_create_and_confirm_answer_as_their_serializers_do(api, owner, laptop, mouse):
+    """A create and a confirm build their answers directly; they are what `SellWithUser` and `SellConfirmed`
+    write of the same sale: a variant, whole and fractional amounts, and (through the service) a line
+    without a product."""
+    mice = line(mouse, price=29.99, variantId=str(mouse.variants.get().id))
+    created = api.post("/sells", {"products": [line(laptop, quantity=3, price=2.5), mice]}, format="json")
+    sale_id = created.json()["sell"]["id"]
+    assert created.json()["sell"] == SellWithUser(Sale.objects.get(pk=sale_id)).data
+    confirmed = api.put(f"/sells/confirm/{sale_id}", {}, format="json")
+    assert confirmed.json()["sell"] == SellConfirmed(Sale.objects.get(pk=sale_id)).data
+
+    gift = LineInput(name="Gift wrap", quantity=Decimal(1), unit_price=Decimal(3))
+    sale = sale_create(project=laptop.project, channel="sells", user=owner, lines=[gift])
+    assert sell_of_sale(sale) == SellWithUser(sale).data
+    sale = sale_confirm(sale=sale)
+    assert sell_confirmed(sale) == SellConfirmed(sale).data
 
 
 def test_detail_documented_example(api, owner, laptop, mouse):

@@ -209,12 +209,12 @@ def test_a_sale_of_any_size_costs_the_same_queries(project, make_product):
 
 def test_query_counts_are_pinned(project, make_product, django_assert_num_queries):
     product = make_product(stock=10)
-    # No savepoint of their own. Create: the products, the stock rows locked, the lines; then the stock counters,
-    # the movements, the sale and its sale.created event, one statement on PostgreSQL (four on SQLite).
+    # No savepoint of their own. Create: the products with their stock rows locked, the lines; then the stock
+    # counters, the movements, the sale and its sale.created event, one statement on PostgreSQL (four on SQLite).
     # Confirm: the sale locked, its lines, the stock rows locked; then counters, movements, the sale and
     # sale.confirmed, likewise.
     together = 1 if connection.vendor == "postgresql" else 4
-    with django_assert_num_queries(3 + together):
+    with django_assert_num_queries(2 + together):
         sale = create(project, [LineInput(product=product.id, quantity=Decimal(1))])
     with django_assert_num_queries(3 + together):
         sale_confirm(sale=sale)

@@ -29,29 +29,32 @@ def laptop(make_product):
     return make_product("Laptop", stock=50, price="10.00")
 
 
-def test_costtrack_create_is_the_products_the_lock_the_line_and_one_write(api, laptop):
+def test_costtrack_create_is_the_products_locked_the_line_and_one_write(api, laptop):
     body = {"productId": str(laptop.id), "quantity": 1, "sellingPrice": 12, "deductInventory": True}
     api.post("/api/sales/create", body, format="json")  # the key's first use stamps last_used_at
-    assert len(statements(api, "post", "/api/sales/create", body, 200)) == 3 + TOGETHER
+    # The product with its stock row locked, the line; then the stock, the sale and sale.created.
+    assert len(statements(api, "post", "/api/sales/create", body, 200)) == 2 + TOGETHER
 
 
 def test_sells_create_confirm_and_cancel_answer_from_what_they_wrote(api, laptop, make_product):
     mouse = make_product("Mouse", stock=50, price="2.00")
     body = {"products": [{"productId": str(laptop.id), "quantity": 1}, {"productId": str(mouse.id), "quantity": 2}]}
     api.post("/sells", body, format="json")
-    # The products, the stock rows locked, the lines; then the stock, the sale and sale.created. No read-back.
-    assert len(statements(api, "post", "/sells", body, 201)) == 3 + TOGETHER
+    # The products with their stock rows locked, the lines; then the stock, the sale and sale.created. No read-back.
+    assert len(statements(api, "post", "/sells", body, 201)) == 2 + TOGETHER
     first, second = Sale.objects.order_by("created_at")
-    # The key user's sale (404 otherwise), the sale locked, its lines, the stock rows locked; then the write.
-    assert len(statements(api, "put", f"/sells/confirm/{first.id}", {}, 200)) == 4 + TOGETHER
-    assert len(statements(api, "put", f"/sells/cancel/{second.id}", {}, 200)) == 4 + TOGETHER
+    # The key user's sale locked (read once: 404 otherwise), its lines, the stock rows locked; then the write.
+    assert len(statements(api, "put", f"/sells/confirm/{first.id}", {}, 200)) == 3 + TOGETHER
+    assert len(statements(api, "put", f"/sells/cancel/{second.id}", {}, 200)) == 3 + TOGETHER
 
 
 def test_track_sale_of_a_known_customer(api):
     body = {"customerExternalId": "c1", "amount": 1999, "currency": "usd", "invoiceId": "first"}
     api.post("/track/sale", body, format="json")
-    # The invoice check, the customer, its latest lead, the sale, its event.
-    assert len(statements(api, "post", "/track/sale", {**body, "invoiceId": "second"}, 200)) == 5
+    # The customer, its latest lead, then the sale and its event (one statement on PostgreSQL, two on SQLite):
+    # no check of the invoice id before, its unique constraint tells a replay.
+    sale = 1 if connection.vendor == "postgresql" else 2
+    assert len(statements(api, "post", "/track/sale", {**body, "invoiceId": "second"}, 200)) == 2 + sale
 
 
 def test_a_sale_of_many_products_costs_the_statements_of_a_sale_of_one(api, make_product):
