@@ -164,7 +164,7 @@ def hit(
             _redis_failed(error)
     with connection.cursor() as cursor:
         sql = _UPSERT.format(table=RateCounter._meta.db_table)
-        execute_prepared(cursor, "rate_counter_hit", sql, [bucket, period, peek, peek_period])
+        execute_prepared(cursor, "apikeys_rate_counter_hit", sql, [bucket, period, peek, peek_period])
         hits, peeked = cursor.fetchone()
     return Window(hits, limit, reset), peeked or 0
 

@@ -65,7 +65,7 @@ def api_key_resolve(raw_key: str) -> APIKey | None:
         return None
     sql, _ = _key_lookup()
     with connection.cursor() as cursor:
-        execute_prepared(cursor, "api_key_lookup", sql, [prefix])
+        execute_prepared(cursor, "apikeys_key_lookup", sql, [prefix])
         row = cursor.fetchone()
     if row is None:
         return None

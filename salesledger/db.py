@@ -55,7 +55,8 @@ def clamp_out_of_range_times(sender, connection, **kwargs):
 
 def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
     """Run `sql` with `params` on `cursor`: on PostgreSQL as the session's prepared statement `name`, planned
-    once per connection (salesledger/postgresql); SQLite keeps its compiled statements by itself."""
+    once per connection (salesledger/postgresql); SQLite keeps its compiled statements by itself. `name`
+    begins with its app's table prefix (`apikeys_...`), as the statements it stands for name their tables."""
     if hasattr(connection, "execute_prepared"):
         connection.execute_prepared(cursor, name, sql, params)
     else:

@@ -62,9 +62,9 @@ def test_the_key_lookup_is_prepared_once_per_connection(api):
     connection.close()
     with CaptureQueriesContext(connection) as captured:  # the PREPARE is the session's own, not a statement
         assert api.get("/api/v1/project/").status_code == 200
-    assert captured.captured_queries[0]["sql"].startswith("EXECUTE api_key_lookup('")
+    assert captured.captured_queries[0]["sql"].startswith("EXECUTE apikeys_key_lookup('")
     prepared = prepared_statements()  # and the rate limit's counter, when it is in the database
-    assert "api_key_lookup" in prepared
+    assert "apikeys_key_lookup" in prepared
 
     assert api.get("/api/v1/project/").status_code == 200
     assert prepared_statements() == prepared
