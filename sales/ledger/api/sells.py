@@ -14,7 +14,6 @@ from sales.ledger.api.fields import (
     StrictIntegerField,
     UTCDateTimeField,
     json_number,
-    utc_text,
 )
 from sales.ledger.models import Sale, SaleChannel, SaleStatus
 from sales.ledger.selectors import sale_get, sales_with_lines, user_sales_page
@@ -119,32 +118,33 @@ SELL_LINE_FIELDS = ("product_id", "product_name", "quantity", "unit_price", "var
 
 
 def sell_of_row(sale: dict) -> dict:
-    """A sale of a list page (a row of SELL_FIELDS with its lines of SELL_LINE_FIELDS) as `Sell` writes
-    it, built directly: a serializer's work per field cost more than the page's query."""
+    """A sale of a list page (a row of SELL_FIELDS with its lines of SELL_LINE_FIELDS, ids and times
+    already text) as `Sell` writes it, built directly: a serializer's work per field cost more than the
+    page's query."""
     sell = {
-        "id": str(sale["id"]),
+        "id": sale["id"],
         "products": [_product_of_row(line) for line in sale["lines"]],
         "total": json_number(sale["total"]),
         "status": sale["status"],
-        "createdAt": utc_text(sale["created_at"]),
+        "createdAt": sale["created_at"],
     }
     if sale["confirmed_at"] is not None:
-        sell["confirmedAt"] = utc_text(sale["confirmed_at"])
+        sell["confirmedAt"] = sale["confirmed_at"]
     if sale["cancelled_at"] is not None:
-        sell["cancelledAt"] = utc_text(sale["cancelled_at"])
+        sell["cancelledAt"] = sale["cancelled_at"]
     return sell
 
 
 def _product_of_row(line: dict) -> dict:
     """A line as `SellProduct` writes it."""
     product = {
-        "productId": None if line["product_id"] is None else str(line["product_id"]),
+        "productId": line["product_id"],
         "name": line["product_name"],
         "quantity": json_number(line["quantity"]),
         "price": json_number(line["unit_price"]),
     }
     if line["variant_id"] is not None:
-        product["variantId"] = str(line["variant_id"])
+        product["variantId"] = line["variant_id"]
     product["subtotal"] = json_number(line["line_total"])
     return product
 
