@@ -128,7 +128,7 @@ def user_sales_page(
         if row[id_at] is None:  # a page past the end: the totals' row alone
             break
         if not sales or sales[-1]["id"] != row[id_at]:
-            sales.append({**dict(zip(sale_fields, row[3:line_at], strict=True)), "lines": []})
+            sales.append(dict(zip(sale_fields, row[3:line_at], strict=True), lines=[]))
         if row[line_at] is not None:  # the line's id: None for a sale without lines
             sales[-1]["lines"].append(dict(zip(line_fields, row[line_at + 1 :], strict=True)))
     count = int(count)  # a SUM of integers is a numeric on PostgreSQL
