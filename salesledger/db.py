@@ -1,5 +1,5 @@
-"""What the database layer adds: prepared statements for the hottest reads, and reading back what PostgreSQL
-holds but Python cannot.
+"""What the database layer adds: prepared statements for the hottest reads, reading back what PostgreSQL
+holds but Python cannot, and ids and times written as text by the database.
 
 Out-of-range times: one stored row must never fail a whole read. PostgreSQL stores a `timestamptz` or a
 `date` past the year 9999 or before the year 1 (9999-12-31T23:00 at -05:00 is 10000-01-01T04:00 in UTC);
@@ -7,6 +7,9 @@ psycopg then refuses to load it and every list, export or admin page that meets 
 refused before that can happen (`salesledger.times`); a row stored earlier loads as the nearest time Python
 can still shift into any zone (9999-12-31 or 0001-01-02, UTC), and `manage.py check_ledger` reports it with
 its value as stored.
+
+A read that only writes ids and times out as text can have the database write them (`uuid_text_sql`,
+`utc_text_sql`): the same text as Python's, clamped times included, without loading a UUID or a datetime.
 """
 
 from datetime import UTC, datetime
@@ -61,3 +64,37 @@ def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
         connection.execute_prepared(cursor, name, sql, params)
     else:
         cursor.execute(sql, params)
+
+
+UTC_TEXT = "%Y-%m-%dT%H:%M:%SZ"
+# strftime writes the years before 1000 without leading zeros on some platforms (glibc), with them on others.
+_YEAR_PADDED = datetime(1, 1, 1).strftime("%Y") == "0001"
+
+
+def utc_text_sql(column: str, *, vendor: str) -> str:
+    """SQL, for a statement run with parameters, writing the time `column` (NULL stays NULL) as
+    `loaded.astimezone(UTC).strftime(UTC_TEXT)` writes what Python loads from it (2026-03-07T14:30:00Z):
+    the fraction of a second cut, a year before 1000 as strftime writes it, and on PostgreSQL a time
+    Python cannot hold (past 9999, BC, infinite) as the time it loads clamped to (LATEST, EARLIEST;
+    `-infinity` does not end with "BC")."""
+    if vendor == "postgresql":
+        year = "YYYY" if _YEAR_PADDED else "FMYYYY"
+        return (
+            f"CASE WHEN NOT isfinite({column}) OR {column} > '9999-12-31T23:59:59.999999Z' "
+            f"THEN '{LATEST.strftime(UTC_TEXT)}' "
+            f"WHEN {column} < '0001-01-01T00:00:00Z' THEN '{EARLIEST.strftime(UTC_TEXT)}' "
+            f"""ELSE to_char({column} AT TIME ZONE 'UTC', '{year}-MM-DD"T"HH24:MI:SS"Z"') END"""
+        )
+    # SQLite holds Django's naive UTC text, 2026-03-07 14:30:00.250000, within Python's years. The %
+    # are doubled, as in any statement run with parameters.
+    year = f"strftime('%%Y', {column})" if _YEAR_PADDED else f"ltrim(strftime('%%Y', {column}), '0')"
+    return f"{year} || strftime('-%%m-%%dT%%H:%%M:%%SZ', {column})"
+
+
+def uuid_text_sql(column: str, *, vendor: str) -> str:
+    """SQL for the UUID `column` (NULL stays NULL) as `str(uuid)` writes it: 8-4-4-4-12 lowercase hex digits
+    (SQLite holds Django's 32 digits without hyphens)."""
+    if vendor == "postgresql":
+        return f"{column}::text"
+    parts = [f"substr({column}, {start}, {length})" for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))]
+    return " || '-' || ".join(parts)

@@ -7,6 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from salesledger.db import UTC_TEXT
+
 
 def json_number(value: Decimal) -> int | float:
     """A Decimal as a JSON number: an integer when whole (12500), else its shortest float (1299.99).
@@ -73,16 +75,13 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
 def utc_text(moment: datetime.datetime) -> str:
     """A time as the documents show it, what `UTCDateTimeField` writes: 2026-03-07T14:30:00Z."""
-    return moment.astimezone(datetime.UTC).strftime(UTC_FORMAT)
+    return moment.astimezone(datetime.UTC).strftime(UTC_TEXT)
 
 
 class UTCDateTimeField(serializers.DateTimeField):
-    """ISO 8601 in UTC with a `Z`, to the second: 2026-03-07T14:30:00Z."""
+    """ISO 8601 in UTC with a `Z`, to the second: 2026-03-07T14:30:00Z (what `utc_text_sql` writes in SQL)."""
 
     def __init__(self, **kwargs):
-        super().__init__(format=UTC_FORMAT, default_timezone=datetime.UTC, **kwargs)
+        super().__init__(format=UTC_TEXT, default_timezone=datetime.UTC, **kwargs)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.renderers import JSONRenderer
 
 from sales.ledger.api.sells import Sell, SellConfirmed, SellWithUser, sell_confirmed, sell_of_sale
 from sales.ledger.models import Sale
@@ -160,6 +161,61 @@ def test_create_and_confirm_answer_as_their_serializers_do(api, owner, laptop, m
     assert sell_of_sale(sale) == SellWithUser(sale).data
     sale = sale_confirm(sale=sale)
     assert sell_confirmed(sale) == SellConfirmed(sale).data
+
+
+def test_list_writes_edge_times_amounts_and_names_byte_for_byte(api, owner, laptop):
+    """The list's ids and times are written as text by the database: its bytes stay those of `Sell`
+    through DRF's renderer where the formats differ: a year before 1000, a fraction of a second (cut,
+    not rounded), amounts of 15 significant digits and of 1, a name that JSON escapes."""
+    name = 'quote " backslash \\ newline \n tab \t control \x01 \u00e9 separator \u2028 emoji \U0001f600'
+    sale = sale_create(project=laptop.project, channel="sells", user=owner, deduct_stock=False,
+                       lines=[LineInput(product=laptop.id, quantity=Decimal(1), unit_price=Decimal(1))])  # fmt: skip
+    sale_confirm(sale=sale, user=owner)
+    created = datetime(500, 3, 4, 5, 6, 7, 999999, tzinfo=UTC)
+    confirmed = datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    Sale.objects.filter(pk=sale.pk).update(created_at=created, confirmed_at=confirmed, total=Decimal("0.0001"))
+    sale.lines.update(product_name=name, quantity=Decimal("0.01"), unit_price=Decimal("0.0001"),
+                      line_total=Decimal("12345678901.2345"))  # fmt: skip
+
+    response = api.get("/sells")
+
+    sells = [{"id": str(sale.id),
+              "products": [{"productId": str(laptop.id), "name": name, "quantity": 0.01, "price": 0.0001,
+                            "subtotal": 12345678901.2345}],
+              "total": 0.0001, "status": "confirmed", "createdAt": z(created),
+              "confirmedAt": "2026-12-31T23:59:59Z"}]  # fmt: skip
+    assert response.content == JSONRenderer().render({"sells": sells, "totalSales": 1, "totalRevenue": 0.0001})
+    assert b"separator \\u2028 emoji \xf0\x9f\x98\x80" in response.content
+    assert sells == Sell(sales_with_lines(Sale.objects.all()), many=True).data
+
+
+@pytest.mark.postgres
+def test_list_writes_what_only_postgresql_holds_as_it_loads(api, owner, laptop):
+    """Times stored before every input was checked (past 9999 in UTC, BC, infinite) load clamped
+    (salesledger.db); the list, whose times the database writes, writes the same clamped times. An
+    amount past 1e16 (which SQLite cannot hold) is a JSON number with an exponent, as Python writes it."""
+    latest = "9999-12-31T00:00:00Z"
+    stored = {"10000-01-01T04:00:00Z": latest, "infinity": latest, "-infinity": latest,
+              "0001-12-31T23:00:00Z BC": z(datetime(1, 1, 2, tzinfo=UTC)),
+              "0001-01-01T00:00:00Z": z(datetime(1, 1, 1, tzinfo=UTC))}  # fmt: skip
+    written = {}
+    for when, text in stored.items():
+        sale = sale_create(project=laptop.project, channel="sells", user=owner, lines=[], deduct_stock=False)
+        sale_cancel(sale=sale, user=owner)
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE sales_sale SET cancelled_at = %s::timestamptz WHERE id = %s", [when, sale.pk])
+        written[str(sale.id)] = text
+
+    listed = api.get("/sells").json()["sells"]
+
+    assert {sell["id"]: sell["cancelledAt"] for sell in listed} == written
+    assert listed == Sell(sales_with_lines(Sale.objects.all()).order_by("-created_at", "-id"), many=True).data
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE sales_sale SET created_at = '9999-12-31T23:00:00-05:00', total = 9999999999999999.9999 "
+                       "WHERE id = %s", [sale.pk])  # fmt: skip
+    response = api.get("/sells")
+    assert response.json()["sells"][0]["createdAt"] == latest
+    assert b'"total":1e+16,' in response.content
 
 
 def test_detail_documented_example(api, owner, laptop, mouse):
