@@ -5,6 +5,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from salesledger.migration_operations import index_dropped
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -14,12 +16,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(
-                    "DROP INDEX events_event_project_id_b9c378d4",
-                    reverse_sql="CREATE INDEX events_event_project_id_b9c378d4 ON events_event (project_id)",
-                )
-            ],
+            database_operations=[index_dropped("events_event_project_id_b9c378d4", "events_event", "project_id")],
             state_operations=[
                 migrations.AlterField(
                     model_name="event",

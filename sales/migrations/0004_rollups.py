@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from salesledger.migration_operations import sql_per_database
+
 # The triggers that keep sales_salestally, sales_channelsales and sales_productsales exact (see
 # sales/rollup_models.py). They only INSERT signed deltas, and each keeps: tally and channel sales =
 # the sales as they are now; product sales = the lines as they are now, under their sale as it is
@@ -289,18 +291,6 @@ SQLITE_REVERSE = [f"DROP TRIGGER {name}" for name in (
 )]  # fmt: skip
 
 
-def _run(statements: dict):
-    def run(apps, schema_editor):
-        sql = statements.get(schema_editor.connection.vendor)
-        if sql is None:
-            raise NotImplementedError(f"no rollup triggers for {schema_editor.connection.vendor}")
-        for statement in [sql] if isinstance(sql, str) else sql:
-            schema_editor.execute(statement, params=None)
-
-    return run
-
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -361,7 +351,7 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(
-            _run({"postgresql": POSTGRESQL, "sqlite": SQLITE}),
-            _run({"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE}),
+            sql_per_database({"postgresql": POSTGRESQL, "sqlite": SQLITE}),
+            sql_per_database({"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE}),
         ),
     ]

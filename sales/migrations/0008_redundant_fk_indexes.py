@@ -8,6 +8,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from salesledger.migration_operations import index_dropped
+
 _INDEXES = [("sales_sale_project_id_2c02ddf8", "sales_sale", "project_id"),
             ("sales_saleline_sale_id_8f707bda", "sales_saleline", "sale_id")]  # fmt: skip
 
@@ -20,10 +22,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(f"DROP INDEX {name}", reverse_sql=f"CREATE INDEX {name} ON {table} ({column})")
-                for name, table, column in _INDEXES
-            ],
+            database_operations=[index_dropped(*index) for index in _INDEXES],
             state_operations=[
                 migrations.AlterField(
                     model_name="sale",

@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from salesledger.migration_operations import sql_per_database
+
 # The triggers that keep sales_productmonthsales = sales_productsales summed per (project, product,
 # month, currency) (see sales/reporting/models.py): they fire on the day rollup's own rows, so every
 # write of day rows (the triggers of 0004, a time zone change, a rebuild) writes its months in the
@@ -87,17 +89,6 @@ SQLITE = [
 SQLITE_REVERSE = [f"DROP TRIGGER {name}" for names in _TRIGGERS.values() for name in names]
 
 
-def _run(statements: dict):
-    def run(apps, schema_editor):
-        sql = statements.get(schema_editor.connection.vendor)
-        if sql is None:
-            raise NotImplementedError(f"no rollup triggers for {schema_editor.connection.vendor}")
-        for statement in [sql] if isinstance(sql, str) else sql:
-            schema_editor.execute(statement, params=None)
-
-    return run
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -125,7 +116,7 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(
-            _run({"postgresql": POSTGRESQL, "sqlite": SQLITE}),
-            _run({"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE}),
+            sql_per_database({"postgresql": POSTGRESQL, "sqlite": SQLITE}),
+            sql_per_database({"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE}),
         ),
     ]

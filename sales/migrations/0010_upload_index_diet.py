@@ -9,6 +9,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from salesledger.migration_operations import index_dropped
+
 _INDEXES = [("sales_sale_location_id_9d295deb", "sales_sale", "location_id"),
             ("sales_saleline_variant_id_0f735aa6", "sales_saleline", "variant_id")]  # fmt: skip
 
@@ -21,10 +23,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(f"DROP INDEX {name}", reverse_sql=f"CREATE INDEX {name} ON {table} ({column})")
-                for name, table, column in _INDEXES
-            ],
+            database_operations=[index_dropped(*index) for index in _INDEXES],
             state_operations=[
                 migrations.AlterField(
                     model_name="sale",

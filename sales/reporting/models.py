@@ -123,7 +123,7 @@ class ProductSales(models.Model):
 
 class ProductMonthSales(models.Model):
     """ProductSales summed per calendar month, without the channel: signed deltas written by triggers on
-    the day rollup itself (migration 0007), so whatever writes or deletes day rows (the triggers of
+    the day rollup itself (migration 0009), so whatever writes or deletes day rows (the triggers of
     migration 0004, a time zone change, `rollups_rebuild`) writes their month's rows in the same
     statement. The dashboard's top products read whole months here and only the days of a partial
     month from the day rows: at one row per product and month, a fraction of the day rows."""

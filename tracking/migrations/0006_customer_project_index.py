@@ -5,6 +5,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from salesledger.migration_operations import index_dropped
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -14,12 +16,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(
-                    "DROP INDEX tracking_customer_project_id_7a992833",
-                    reverse_sql="CREATE INDEX tracking_customer_project_id_7a992833 ON tracking_customer (project_id)",
-                )
-            ],
+            database_operations=[index_dropped("tracking_customer_project_id_7a992833", "tracking_customer", "project_id")],
             state_operations=[
                 migrations.AlterField(
                     model_name="customer",
