@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.queries import sample_requests  # noqa: E402
+from bench.queries import sample_requests, send  # noqa: E402
 from bench.seed import DEFAULT_DATABASE, seed  # noqa: E402
 
 
@@ -39,14 +39,9 @@ def run(client, session: str, rounds) -> int:
     sent = 0
     for requests in rounds:
         created_id = None
-        for method, path, body, headers in requests:
-            if "Cookie" in headers:
-                client.cookies["sessionid"] = session
-                headers = {}
-            kwargs = {"headers": headers}
-            if body is not None:
-                kwargs.update(data=json.dumps(body), content_type="application/json")
-            response = getattr(client, method)(path.replace("{id}", str(created_id)), **kwargs)
+        for request in requests:
+            method, path, _, _ = request
+            response = send(client, session, request, created_id)
             if response.status_code >= 500:
                 sys.exit(f"{method.upper()} {path} answered {response.status_code}: {response.content[:500]!r}")
             if path == "/sells" and method == "post" and response.status_code == 201:

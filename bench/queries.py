@@ -69,16 +69,9 @@ def count_queries(seeded: Seeded, session: str, only: set[str] | None = None) ->
             continue
         client = Client(raise_request_exception=False)
         counts, statuses, sql, created_id = [], [], [], None
-        for method, path, body, headers in requests:
-            path = path.replace("{id}", str(created_id))
-            if "Cookie" in headers:
-                client.cookies["sessionid"] = session
-                headers = {}
-            kwargs = {"headers": headers}
-            if body is not None:
-                kwargs.update(data=json.dumps(body), content_type="application/json")
+        for request in requests:
             with CaptureQueriesContext(connection) as queries:
-                response = getattr(client, method)(path, **kwargs)
+                response = send(client, session, request, created_id)
             counts.append(len(queries))
             statuses.append(response.status_code)
             sql.extend(query["sql"] for query in queries.captured_queries)
@@ -88,6 +81,19 @@ def count_queries(seeded: Seeded, session: str, only: set[str] | None = None) ->
         if name in PLANNED:
             results[name]["plans"] = plans(sql)
     return results
+
+
+def send(client, session: str, request: tuple, created_id) -> object:
+    """One request of `sample_requests` through the test client `client`: logged in as `session` where it
+    sends the owner's cookie, `{id}` in its path the sale its round created (`created_id`)."""
+    method, path, body, headers = request
+    if "Cookie" in headers:
+        client.cookies["sessionid"] = session
+        headers = {}
+    kwargs = {"headers": headers}
+    if body is not None:
+        kwargs.update(data=json.dumps(body), content_type="application/json")
+    return getattr(client, method)(path.replace("{id}", str(created_id)), **kwargs)
 
 
 # The read paths whose plans the report shows: they must walk an index, never the 200,000 sales.
