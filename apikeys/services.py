@@ -12,6 +12,7 @@ from django.utils import timezone
 from apikeys import keys
 from apikeys.models import APIKey, IdempotencyKey, Project, RequestLog
 from events.services import event_record
+from salesledger.bulk import rows_insert
 from salesledger.errors import Conflict, ServiceError
 
 # The grace periods an owner may choose when rotating a key.
@@ -236,30 +237,54 @@ def idempotency_keys_purge(*, now) -> int:
     return deleted
 
 
+# The request log's columns, in the order `request_log_write` sends them, with the defaults of those a row may omit.
+REQUEST_LOG_COLUMNS = [
+    "created_at", "project_id", "api_key_id", "method", "path", "status_code", "duration_ms", "request_id",
+    "client_address", "error",
+]  # fmt: skip
+REQUEST_LOG_DEFAULTS = {"project_id": None, "api_key_id": None, "request_id": "", "client_address": None, "error": ""}
+
+
 def request_log_write(entries: list[dict]) -> None:
-    """Record API requests (`RequestLog` fields, one dict each), in one multi-row insert.
+    """Record API requests (`RequestLog` fields, one dict each): one COPY on PostgreSQL (the writer
+    thread's batch; a tenth of the CPU of the ORM's INSERT, with no model instance per row), else one
+    multi-row INSERT.
 
     A NUL in the text (a path with %00) is stored as `%00`: PostgreSQL text cannot hold U+0000, and a
     failed insert here would lose every row of the batch. A row whose key or project was deleted since
     its request (the log may be written a second later, apikeys/request_log.py) would have been
     deleted with it: it is left out. Any other refusal is raised.
     """
-    rows = []
-    for fields in entries:
-        for name in ("method", "path", "error"):
-            if name in fields:
-                fields[name] = fields[name].replace("\x00", "%00")
-        rows.append(RequestLog(**fields))
+    rows = [_request_log_row(fields) for fields in entries]
     try:
-        RequestLog.objects.bulk_create(rows)
+        _request_log_insert(rows)
     except IntegrityError:
+        key_ids, project_ids = {row["api_key_id"] for row in rows}, {row["project_id"] for row in rows}
         existing = {None}  # key ids (UUIDs) and project ids (integers) that still exist
-        existing.update(APIKey.objects.filter(pk__in={row.api_key_id for row in rows}).values_list("pk", flat=True))
-        existing.update(Project.objects.filter(pk__in={row.project_id for row in rows}).values_list("pk", flat=True))
-        kept = [row for row in rows if row.api_key_id in existing and row.project_id in existing]
+        existing.update(APIKey.objects.filter(pk__in=key_ids).values_list("pk", flat=True))
+        existing.update(Project.objects.filter(pk__in=project_ids).values_list("pk", flat=True))
+        kept = [row for row in rows if row["api_key_id"] in existing and row["project_id"] in existing]
         if len(kept) == len(rows):
             raise
-        RequestLog.objects.bulk_create(kept)
+        _request_log_insert(kept)
+
+
+def _request_log_row(fields: dict) -> dict:
+    """`fields` by column (a key or project given as its object becomes its id), text without NULs."""
+    row = {"created_at": timezone.now(), **REQUEST_LOG_DEFAULTS}
+    for name, value in fields.items():
+        if name in ("project", "api_key"):
+            name, value = f"{name}_id", value.pk if value is not None else None
+        elif name in ("method", "path", "error"):
+            value = value.replace("\x00", "%00")
+        row[name] = value
+    return row
+
+
+def _request_log_insert(rows: list[dict]) -> None:
+    # Text COPY: the client's address is text here, which binary COPY would need as an `ipaddress` object.
+    values = [tuple(row[name] for name in REQUEST_LOG_COLUMNS) for row in rows]
+    rows_insert(RequestLog, REQUEST_LOG_COLUMNS, values, binary=False)
 
 
 def request_log_purge(*, before) -> int:

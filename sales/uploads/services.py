@@ -11,18 +11,15 @@ already made elsewhere.
 
 import uuid
 from collections import defaultdict
-from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-import msgspec
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from psycopg import sql
-from psycopg.types.json import set_json_dumps
 
 from inventory.models import Product
 from inventory.services.catalogue import products_create_many
@@ -43,13 +40,13 @@ from sales.uploads.parse import (
     UploadInvalid,
     sale_rows_parse,
 )
+from salesledger.bulk import BATCH_SIZE, copy_rows, rows_insert
 from salesledger.collector import collector_paused
 from salesledger.errors import Busy, Conflict
 from salesledger.metrics import sales_written
 from salesledger.money import convert, from_minor, quantize
 from tracking.services import customer_identity, customer_ids_get_or_create
 
-BATCH_SIZE = 1000
 # pg_advisory_xact_lock's first key: the namespace of custobar upload locks (any constant int4).
 _LOCK_NAMESPACE = 0x0C57
 
@@ -350,9 +347,9 @@ def _write(*, project, transactions, existing, api_key, user, row_count) -> Uplo
     # each new sale's lines at once, by the sale's key.
     for start in range(0, len(deleted_lines), BATCH_SIZE * 10):
         SaleLine.objects.filter(pk__in=[line.pk for line in deleted_lines[start : start + BATCH_SIZE * 10]]).delete()
-    _insert(SaleLine, list(new_line), new_lines)
+    rows_insert(SaleLine, list(new_line), new_lines)
     _update(SaleLine, changed_lines, LINE_UPDATE_FIELDS)
-    _insert(Sale, list(new_sale), new_sales)
+    rows_insert(Sale, list(new_sale), new_sales)
     _update(Sale, changed_sales, SALE_UPDATE_FIELDS)
     # `sale.created` for each new sale, `sale.updated` (with the previous status when it moved) for each
     # changed one, with their lines as they now are, read from what was just written.
@@ -379,20 +376,6 @@ def _defaults(model) -> dict:
     }
 
 
-def _insert(model, names: list[str], rows: list[tuple]) -> None:
-    """Insert rows given as tuples of the values of the columns (attnames) `names`: one binary COPY on
-    PostgreSQL (several times faster than INSERT for large uploads, with no model instance per row), else
-    batched `bulk_create`."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=BATCH_SIZE)
-        return
-    fields = {field.attname: field for field in model._meta.concrete_fields}
-    with connection.cursor() as cursor:
-        _copy(cursor, model._meta.db_table, [fields[name] for name in names], rows)
-
-
 def _update(model, objs: list, names: list[str]) -> None:
     """Write the fields `names` of `objs` (instances already changed), whatever their number: on
     PostgreSQL one binary COPY into a temporary staging table and one `UPDATE ... FROM` it (the
@@ -413,7 +396,7 @@ def _update(model, objs: list, names: list[str]) -> None:
             cursor.execute(statement.as_string(cursor.cursor))
 
         execute(sql.SQL("CREATE TEMPORARY TABLE {} AS SELECT {} FROM {} WITH NO DATA").format(staging, changed, table))
-        _copy(cursor, staging_name, columns, ([getattr(obj, f.attname) for f in columns] for obj in objs))
+        copy_rows(cursor, staging_name, columns, ([getattr(obj, f.attname) for f in columns] for obj in objs))
         execute(
             sql.SQL("UPDATE {} AS target SET {} FROM {} AS source WHERE target.{} = source.{}").format(
                 table,
@@ -427,23 +410,6 @@ def _update(model, objs: list, names: list[str]) -> None:
             )
         )
         execute(sql.SQL("DROP TABLE {}").format(staging))
-
-
-def _copy(cursor, table: str, columns: list, rows) -> None:
-    """One binary COPY of `rows` (sequences of values, in the order of the model fields `columns`) into `table`."""
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(field.column) for field in columns)
-    )
-    # The debug wrapper (tests, DEBUG) records the COPY like any other query, so query counts include it.
-    debug_sql = getattr(cursor, "debug_sql", None)
-    logged = debug_sql(statement.as_string(cursor.cursor)) if debug_sql is not None else nullcontext()
-    # JSON columns (a sale's extra, a line's tags) encoded by msgspec: several times faster than json.dumps.
-    set_json_dumps(msgspec.json.encode, context=cursor.cursor)
-    with logged, cursor.cursor.copy(statement) as copy:
-        # "numeric(20, 4)" -> "numeric": the binary format needs each column's type.
-        copy.set_types([field.db_type(connection).split("(")[0] for field in columns])
-        for row in rows:
-            copy.write_row(row)
 
 
 def _customers(project, transactions) -> dict[str, Any]:
