@@ -1,11 +1,15 @@
 """Serializer fields the sales dialects share: strict input types, money and times as the documents show."""
 
 import datetime
+import re
 from decimal import Decimal
 
+import msgspec
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 
 from salesledger.db import UTC_TEXT
 
@@ -17,6 +21,24 @@ def json_number(value: Decimal) -> int | float:
     the decimal's exact digits, which covers every amount a sale carries.
     """
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+# A number msgspec writes otherwise than Python's json: 1e16 (Python: 1e+16), 0.00001 (Python: 1e-05). Text
+# that merely looks like one (a name "size:12e") matches too, and only costs the slower rendering.
+_NUMBER_WRITTEN_OTHERWISE = re.compile(rb"[:,\[]-?[0-9.]+e|[:,\[]-?0\.0000")
+
+
+def json_response(data, status: int = 200) -> HttpResponse:
+    """`data` (dicts, lists, text, numbers, None) answered as DRF's JSONRenderer writes it, byte for byte,
+    but encoded by msgspec: a tenth of the CPU of `json.dumps` for a page of sales. msgspec writes text
+    as `json.dumps(ensure_ascii=False)` does, and the renderer's escapes of U+2028 and U+2029 are added;
+    where a float would be written otherwise (an amount past 1e16), DRF's renderer writes the answer."""
+    body = msgspec.json.encode(data)
+    if _NUMBER_WRITTEN_OTHERWISE.search(body):
+        body = JSONRenderer().render(data)
+    else:
+        body = body.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+    return HttpResponse(body, status=status, content_type=JSONRenderer.media_type)
 
 
 @extend_schema_field(OpenApiTypes.NUMBER)

@@ -16,6 +16,7 @@ from sales.ledger.api.fields import (
     StrictIntegerField,
     UTCDateTimeField,
     json_number,
+    json_response,
     utc_text,
 )
 from sales.ledger.models import Sale, SaleChannel, SaleStatus
@@ -316,7 +317,7 @@ class SellsView(_SellsView):
             sale_fields=SELL_FIELDS,
             line_fields=SELL_LINE_FIELDS,
         )
-        return Response(
+        return json_response(
             {
                 "sells": [sell_of_row(sale) for sale in page],
                 "totalSales": totals.count,
