@@ -1,5 +1,6 @@
 """Reads of the sales ledger: lists with their lines and totals, free of N+1."""
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,37 +91,18 @@ def user_sales_page(
     (2026-03-07T14:30:00Z), written by the database: loading them into Python objects only to write them
     out again cost more than the rest of the page. Sales in other currencies than the project's add the
     conversion's queries (`_in_project_currency`)."""
-    matching, params = ["project_id = %s", "user_id = %s"], [project.pk, user.pk]  # a key always has a user
+    params = [project.pk, user.pk]  # a key always has a user
     if status:
-        matching.append("status = %s")
         params.append(status)
-    tally_matching, tally_params = list(matching), list(params)  # the tally has the same three columns
-    for bound, operator in ((created_from, ">="), (created_to, "<=")):
-        if bound is not None:
-            matching.append(f"created_at {operator} %s")
-            params.append(connection.ops.adapt_datetimefield_value(bound))
-    if len(matching) > len(tally_matching):
-        counted, counted_params = TOTALS_OF_RANGE.format(matching=" AND ".join(matching)), params
-    else:
-        counted, counted_params = TOTALS_OF_TALLY.format(matching=" AND ".join(tally_matching)), tally_params
-    sale_columns = [Sale._meta.get_field(name) for name in sale_fields]
-    line_columns = [SaleLine._meta.get_field(name) for name in line_fields]
-    statement = USER_SALES_PAGE.format(
-        counted=counted,
-        matching=" AND ".join(matching),
-        page_columns=", ".join(dict.fromkeys(("id", "created_at", *sale_fields))),
-        sale_columns=", ".join(_read_as_text("page", field) for field in sale_columns),
-        line_columns=", ".join(_read_as_text("line", field) for field in line_columns),
-    )
-    # The count, the revenue (an amount), "foreign", the sale's columns, the line's id and columns; the
-    # database's text (ids, times) is converted by nothing.
-    fields = [None, Sale._meta.get_field("total"), None]
-    fields += [None if _text_kind(field) else field for field in sale_columns]
-    fields += [None, *(None if _text_kind(field) else field for field in line_columns)]
+    tally_params = list(params)  # the tally has the same three columns
+    params += [connection.ops.adapt_datetimefield_value(b) for b in (created_from, created_to) if b is not None]
+    statement, fields = _user_sales_page_statement(
+        tuple(sale_fields), tuple(line_fields), bool(status), created_from is not None, created_to is not None,
+        connection.vendor,
+    )  # fmt: skip
+    counted = params if len(params) > len(tally_params) else tally_params
     with connection.cursor() as cursor:
-        cursor.execute(
-            statement, [*params, project.currency, project.currency, *counted_params, *params, limit, offset]
-        )
+        cursor.execute(statement, [*params, project.currency, project.currency, *counted, *params, limit, offset])
         rows = converted_rows(cursor.fetchall(), fields)
     count, revenue, foreign = rows[0][:3]
     sales, line_at, id_at = [], 3 + len(sale_fields), 3 + sale_fields.index("id")
@@ -167,19 +149,50 @@ TOTALS_OF_RANGE = """SELECT COUNT(*) AS sales,
     FROM sales_sale WHERE {matching}"""
 
 
+@functools.cache
+def _user_sales_page_statement(sale_fields, line_fields, status: bool, since: bool, until: bool, vendor: str):
+    """The text of USER_SALES_PAGE for these fields and filters, and the fields to convert its columns
+    by, built once per process. (Not a prepared statement: PostgreSQL's generic plan of it knows neither
+    the page's LIMIT nor the currencies, and scans both tables whole: 282 ms against 1 ms.)"""
+    matching = ["project_id = %s", "user_id = %s"] + (["status = %s"] if status else [])
+    tally_matching = list(matching)
+    matching += [
+        condition for condition, wanted in (("created_at >= %s", since), ("created_at <= %s", until)) if wanted
+    ]
+    if len(matching) > len(tally_matching):
+        counted = TOTALS_OF_RANGE.format(matching=" AND ".join(matching))
+    else:
+        counted = TOTALS_OF_TALLY.format(matching=" AND ".join(tally_matching))
+    sale_columns = [Sale._meta.get_field(name) for name in sale_fields]
+    line_columns = [SaleLine._meta.get_field(name) for name in line_fields]
+    statement = USER_SALES_PAGE.format(
+        counted=counted,
+        matching=" AND ".join(matching),
+        page_columns=", ".join(dict.fromkeys(("id", "created_at", *sale_fields))),
+        sale_columns=", ".join(_read_as_text("page", field, vendor) for field in sale_columns),
+        line_columns=", ".join(_read_as_text("line", field, vendor) for field in line_columns),
+    )
+    # The count, the revenue (an amount), "foreign", the sale's columns, the line's id and columns; the
+    # database's text (ids, times) is converted by nothing.
+    fields = [None, Sale._meta.get_field("total"), None]
+    fields += [None if _text_kind(field) else field for field in sale_columns]
+    fields += [None, *(None if _text_kind(field) else field for field in line_columns)]
+    return statement, fields
+
+
 def _text_kind(field) -> type | None:
     """UUIDField or DateTimeField when `field` (or the key a foreign key refers to) is read as text."""
     target = field.target_field if field.is_relation else field
     return next((kind for kind in (UUIDField, DateTimeField) if isinstance(target, kind)), None)
 
 
-def _read_as_text(table: str, field) -> str:
+def _read_as_text(table: str, field, vendor: str) -> str:
     """The SQL reading `field` of `table`: an id or a time as its text (salesledger.db), anything else as it is."""
     column, kind = f"{table}.{field.column}", _text_kind(field)
     if kind is UUIDField:
-        return uuid_text_sql(column, vendor=connection.vendor)
+        return uuid_text_sql(column, vendor=vendor)
     if kind is DateTimeField:
-        return utc_text_sql(column, vendor=connection.vendor)
+        return utc_text_sql(column, vendor=vendor)
     return column
 
 
