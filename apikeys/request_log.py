@@ -1,5 +1,5 @@
 """The request log off the request's path: each server process keeps its rows in memory and one thread
-of its own writes them in one multi-row INSERT (`request_log_write`).
+of its own writes them in one COPY (`request_log_write`; a multi-row INSERT on SQLite).
 
 The thread writes every REQUEST_LOG_FLUSH_SECONDS (1 by default), at once when REQUEST_LOG_FLUSH_ROWS
 rows are waiting, and the rest when the process exits: gunicorn's `worker_exit` hook (a worker
