@@ -194,15 +194,17 @@ def top_products_by_revenue(
 # The top products of a period in the project's currency: the rows of `parts` (the month rollup's whole
 # months, the day rollup's days signed + or -) summed per product and ranked by revenue, in SQL that
 # PostgreSQL and SQLite read alike; only the products that can make the list (those tied at its end
-# included) get their name looked up.
-TOP_PRODUCTS = """SELECT ranked.product_id, product.name, ranked.quantity, ranked.revenue FROM (
+# included) get their name looked up, each by its primary key (a join let PostgreSQL's planner, which
+# cannot tell how few rows the rank keeps, hash every product of the project: 1 ms of a 9 ms statement).
+TOP_PRODUCTS = """SELECT ranked.product_id,
+    (SELECT product.name FROM inventory_product AS product WHERE product.id = ranked.product_id),
+    ranked.quantity, ranked.revenue FROM (
     SELECT product_id, quantity, revenue, RANK() OVER (ORDER BY revenue DESC) AS place FROM (
         SELECT product_id, SUM(lines) AS lines, SUM(quantity) AS quantity, SUM(revenue) AS revenue FROM (
             {parts}
         ) AS rollup GROUP BY product_id HAVING SUM(lines) > 0
     ) AS sums
-) AS ranked LEFT JOIN inventory_product AS product ON product.id = ranked.product_id
-WHERE ranked.place <= %s"""
+) AS ranked WHERE ranked.place <= %s"""
 
 
 def _next_month(day: datetime.date) -> datetime.date:
