@@ -49,7 +49,6 @@ class DayRevenue:
 class ProductRevenue:
     product_id: object
     name: str
-    quantity: Decimal
     revenue: Decimal
 
 
@@ -172,49 +171,39 @@ def top_products_by_revenue(
     months, day_ranges = _months_and_days(first=days["day__gte"], end=days.get("day__lt"), today=today)
     parts, params = [], []
     if months:
-        parts.append(f"""SELECT product_id, lines, quantity, revenue FROM sales_productmonthsales
+        parts.append(f"""SELECT product_id, lines, revenue FROM sales_productmonthsales
             WHERE project_id = %s AND currency = %s AND month IN ({", ".join(["%s"] * len(months))})""")
         params += [project.pk, project.currency, *months]
     for sign, first, end in day_ranges:
-        parts.append(f"""SELECT product_id, {sign}lines, {sign}quantity, {sign}revenue FROM sales_productsales
+        parts.append(f"""SELECT product_id, {sign}lines, {sign}revenue FROM sales_productsales
             WHERE project_id = %s AND currency = %s AND day >= %s{" AND day < %s" if end else ""}""")
         params += [project.pk, project.currency, first, *([end] if end else [])]
-    sums = [ProductMonthSales._meta.get_field(name) for name in ("quantity", "revenue")]
     ranked = _fetch(
-        TOP_PRODUCTS.format(parts="\n            UNION ALL\n            ".join(parts)),
-        [*params, limit, *params],
-        [Product._meta.pk, None, *sums],
+        TOP_PRODUCTS.format(parts="\n                UNION ALL\n                ".join(parts)),
+        [*params, limit],
+        [Product._meta.pk, None, ProductMonthSales._meta.get_field("revenue")],
     )
     return [
-        ProductRevenue(product_id=product_id, name=name, quantity=quantity, revenue=revenue)
-        for product_id, name, quantity, revenue in sorted(ranked, key=lambda row: (-row[3], row[1] or ""))[:limit]
+        ProductRevenue(product_id=product_id, name=name, revenue=revenue)
+        for product_id, name, revenue in sorted(ranked, key=lambda row: (-row[2], row[1] or ""))[:limit]
     ]
 
 
 # The top products of a period in the project's currency: the rows of `parts` (the month rollup's whole
 # months, the day rollup's days signed + or -) summed per product and ranked by revenue, in SQL that
 # PostgreSQL and SQLite read alike. Only the products that can make the list (those tied at its end
-# included) get their quantity summed, from a second read of `parts` (PostgreSQL's sum of a numeric costs
-# most per product, not per row: on the bench's 5,000 products, summing every quantity cost more than
-# reading the rows again), and their name looked up, each by its primary key (a join let the planner,
-# which cannot tell how few rows the rank keeps, hash every product of the project).
-TOP_PRODUCTS = """WITH ranked AS (
-    SELECT product_id, revenue FROM (
-        SELECT product_id, revenue, RANK() OVER (ORDER BY revenue DESC) AS place FROM (
-            SELECT product_id, SUM(lines) AS lines, SUM(revenue) AS revenue FROM (
+# included) get their name looked up, each by its primary key (a join let the planner, which cannot tell
+# how few rows the rank keeps, hash every product of the project). PostgreSQL's sum of a numeric costs
+# most per product, not per row: the statement sums no more than the ranking needs.
+TOP_PRODUCTS = """SELECT product_id,
+    (SELECT product.name FROM inventory_product AS product WHERE product.id = places.product_id), revenue
+FROM (
+    SELECT product_id, revenue, RANK() OVER (ORDER BY revenue DESC) AS place FROM (
+        SELECT product_id, SUM(lines) AS lines, SUM(revenue) AS revenue FROM (
                 {parts}
-            ) AS rollup GROUP BY product_id HAVING SUM(lines) > 0
-        ) AS sums
-    ) AS places WHERE place <= %s
-)
-SELECT ranked.product_id,
-    (SELECT product.name FROM inventory_product AS product WHERE product.id = ranked.product_id),
-    quantities.quantity, ranked.revenue
-FROM ranked INNER JOIN (
-    SELECT product_id, SUM(quantity) AS quantity FROM (
-        {parts}
-    ) AS rollup WHERE product_id IN (SELECT product_id FROM ranked) GROUP BY product_id
-) AS quantities ON quantities.product_id = ranked.product_id"""
+        ) AS rollup GROUP BY product_id HAVING SUM(lines) > 0
+    ) AS sums
+) AS places WHERE place <= %s"""
 
 
 def _next_month(day: datetime.date) -> datetime.date:
@@ -252,7 +241,7 @@ def _top_products_of_days(*, project: Project, rows: QuerySet, limit: int) -> li
     """`top_products_by_revenue` of day rows in the project's currency (a channel's: a sixth of them)."""
     ranked = (
         rows.values("product_id")
-        .annotate(sold_lines=Sum("lines"), quantity=Sum("quantity"), revenue=Sum("revenue"))
+        .annotate(sold_lines=Sum("lines"), revenue=Sum("revenue"))
         .filter(sold_lines__gt=0)
         # Ranked by revenue before any name is looked up: only the products that can make the list
         # (those tied at its end included) get one, not every product sold in the period.
@@ -262,7 +251,7 @@ def _top_products_of_days(*, project: Project, rows: QuerySet, limit: int) -> li
         .order_by("-revenue")
     )
     return [
-        ProductRevenue(product_id=row["product_id"], name=row["name"], quantity=row["quantity"], revenue=row["revenue"])
+        ProductRevenue(product_id=row["product_id"], name=row["name"], revenue=row["revenue"])
         for row in sorted(ranked, key=lambda row: (-row["revenue"], row["name"]))[:limit]
     ]
 
@@ -270,10 +259,10 @@ def _top_products_of_days(*, project: Project, rows: QuerySet, limit: int) -> li
 def _top_products_converted(*, project: Project, rows: QuerySet, rates: RateTable, limit: int) -> list[ProductRevenue]:
     """`top_products_by_revenue` across currencies: the sums per (product, day, currency) converted and
     added up here (a few rows per product and day), then the names of the products kept."""
-    quantity, revenue = defaultdict(Decimal), defaultdict(Decimal)
+    revenue = defaultdict(Decimal)
     sums = (
         rows.values("product_id", "day", "currency")
-        .annotate(sold_lines=Sum("lines"), quantity=Sum("quantity"), revenue=Sum("revenue"))
+        .annotate(sold_lines=Sum("lines"), revenue=Sum("revenue"))
         .filter(sold_lines__gt=0)
         .order_by()
     )
@@ -283,7 +272,6 @@ def _top_products_converted(*, project: Project, rows: QuerySet, rates: RateTabl
             amount = rates.convert(amount, from_currency=row["currency"], to_currency=project.currency, day=row["day"])
             if amount is None:
                 continue
-        quantity[row["product_id"]] += row["quantity"]
         revenue[row["product_id"]] += amount
     # Only the products that can make the list (those tied at its end included) get their name looked up.
     ordered = sorted(revenue.values(), reverse=True)
@@ -292,7 +280,7 @@ def _top_products_converted(*, project: Project, rows: QuerySet, rates: RateTabl
     names = dict(Product.objects.filter(pk__in=kept).order_by().values_list("pk", "name"))
     ranked = sorted(kept, key=lambda product_id: (-revenue[product_id], names.get(product_id, "")))[:limit]
     return [
-        ProductRevenue(product_id=product_id, name=names.get(product_id, ""), quantity=quantity[product_id],
+        ProductRevenue(product_id=product_id, name=names.get(product_id, ""),
                        revenue=quantize(revenue[product_id], project.currency))
         for product_id in ranked
     ]  # fmt: skip
