@@ -497,7 +497,7 @@ def sale_event_track(
 
 def _conversion_event(conversion: LeadEvent | SaleEvent, customer: Customer) -> NewEvent:
     """`lead.created` or `conversion.created`, with the conversion as `GET /api/v1/conversions/` lists it."""
-    from tracking.api.native import ConversionSerializer  # The native shape; the API imports these services.
+    from tracking.api.native import conversion_data  # The native shape; the API imports these services.
 
     lead = isinstance(conversion, LeadEvent)
     row = {
@@ -513,7 +513,7 @@ def _conversion_event(conversion: LeadEvent | SaleEvent, customer: Customer) -> 
         "metadata": conversion.metadata, "created_at": conversion.created_at,
     }  # fmt: skip
     return NewEvent(
-        "lead.created" if lead else "conversion.created", ConversionSerializer(row).data, object_id=str(conversion.pk)
+        "lead.created" if lead else "conversion.created", conversion_data(row), object_id=str(conversion.pk)
     )
 
 
