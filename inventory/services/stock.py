@@ -268,8 +268,9 @@ def products_with_stock(
     with `has_variants` (whether it has variants), in one query. With `lock`, the same query also locks the
     stock rows a sale of them changes (each product's own row, and those of `variant_ids`), in primary-key
     order as `stock_change` locks them (so two changes never deadlock), and returns them to pass it as
-    `locked`. Plain SQL: the ORM spent longer composing this query than the database running it. SQLite
-    has no row locks (a write locks the whole database)."""
+    `locked`. Plain SQL: the ORM spent longer composing this query than the database running it; prepared once
+    per connection for each length of its lists (`in_list_shape`), PostgreSQL planned it at every write for
+    five times as long as it ran. SQLite has no row locks (a write locks the whole database)."""
     quote = connection.ops.quote_name
     product, stock, variant = (quote(model._meta.db_table) for model in (Product, Stock, Variant))
     prepare = Product._meta.pk.get_db_prep_value  # product and variant ids alike: UUIDs
@@ -419,7 +420,8 @@ def _lock_query(keys: list[_Key]):
     """The stock rows of `keys`, locked in primary-key order, with what errors and events say of them:
     `project_id`, `product_name`, `variant_name` and `has_variants` (whether the product has variants).
     Plain SQL, built in microseconds: the ORM spent longer composing this query than the database
-    running it. SQLite has no row locks (a write locks the whole database)."""
+    running it; prepared once per connection for each length of its lists, as `products_with_stock`. SQLite
+    has no row locks (a write locks the whole database)."""
     quote = connection.ops.quote_name
     stock, product, variant = (quote(model._meta.db_table) for model in (Stock, Product, Variant))
     plain = [product_id for product_id, variant_id in keys if variant_id is None]
