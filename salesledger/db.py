@@ -14,7 +14,9 @@ A read that only writes ids and times out as text can have the database write th
 
 from datetime import UTC, datetime
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models.query import RawQuerySet
+from django.db.models.sql.query import RawQuery
 from psycopg import DataError
 from psycopg.adapt import Loader
 from psycopg.pq import Format
@@ -64,6 +66,37 @@ def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
         connection.execute_prepared(cursor, name, sql, params)
     else:
         cursor.execute(sql, params)
+
+
+class _PreparedRawQuery(RawQuery):
+    """The query of a RawQuerySet, run by `execute_prepared` as the prepared statement `name`."""
+
+    def __init__(self, name: str, sql: str, using, params=()):
+        super().__init__(sql, using, params)
+        self.name = name
+
+    def clone(self, using):
+        return _PreparedRawQuery(self.name, self.sql, using, params=self.params)
+
+    def _execute_query(self):
+        self.cursor = connections[self.using].cursor()
+        execute_prepared(self.cursor, self.name, self.sql, list(self.params))
+
+
+def raw_prepared(model, name: str, sql: str, params: list) -> RawQuerySet:
+    """`model.objects.raw(sql, params)`, run as the prepared statement `name` (see `execute_prepared`): the
+    instances built as the ORM builds them, the statement planned once per connection."""
+    return RawQuerySet(sql, model=model, query=_PreparedRawQuery(name, sql, DEFAULT_DB_ALIAS, params), params=params)
+
+
+def in_list_shape(values: list) -> list:
+    """`values` with the last repeated up to the next power of two, for an `IN (...)` list of a
+    prepared statement: the lists of a statement then come in a few lengths, each one statement prepared per
+    connection (its length in its name), and `x IN (a, b, b)` means `x IN (a, b)`. Scalar parameters rather
+    than one array: PostgreSQL estimates `= ANY($1)` at ten rows whatever it holds, so it never settles on
+    the generic plan and plans the statement at every execution."""
+    size = 1 << (len(values) - 1).bit_length()
+    return [*values, *values[-1:] * (size - len(values))]
 
 
 UTC_TEXT = "%Y-%m-%dT%H:%M:%SZ"

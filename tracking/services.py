@@ -16,6 +16,7 @@ from rest_framework import status
 from apikeys.models import Project
 from events.services import NewEvent, events_record_if_inserted, events_record_many
 from salesledger.bulk import json_recordset
+from salesledger.db import raw_prepared
 from salesledger.errors import NotFound, ServiceError
 from salesledger.money import (
     RATE_MAX,
@@ -79,12 +80,13 @@ def customer_ids_get_or_create(*, project: Project, identities: list[dict]) -> d
     return _customers_get_or_create(project=project, identities=identities, only_ids=True)[0]
 
 
-def _customers_get_or_create(*, project, identities, only_ids=False):
-    """`customers_get_or_create`, plus the identity keys of the customers this call created."""
+def _customers_get_or_create(*, project, identities, only_ids=False, none_found=False):
+    """`customers_get_or_create`, plus the identity keys of the customers this call created. `none_found`: the
+    caller's own lookup found none of them, so they are not looked up before the insert."""
     wanted: dict[tuple[str, str], dict] = {}
     for identity in identities:
         wanted.setdefault(customer_identity(identity), identity)
-    found = _customers_by_identity(project, wanted, only_ids=only_ids)
+    found = {} if none_found else _customers_by_identity(project, wanted, only_ids=only_ids)
     missing = [key for key in wanted if key not in found]
     if not missing:
         return found, set()
@@ -447,16 +449,16 @@ def sale_event_track(
         return None
     conversion = usd_conversion(amount=amount, currency=currency, day=timezone.localdate())
     with checked_then_written():
-        customer, created = _customer_for_event(
-            project=project,
-            external_id=customer_external_id,
-            name=customer_name,
-            email=customer_email,
-            avatar=customer_avatar,
-            click_id=click_id,
-        )
         try:
-            lead = _lead_for_sale(customer=customer, created=created, lead_event_name=lead_event_name)
+            customer, created, lead = _customer_and_lead(
+                project=project,
+                external_id=customer_external_id,
+                name=customer_name,
+                email=customer_email,
+                avatar=customer_avatar,
+                click_id=click_id,
+                lead_event_name=lead_event_name,
+            )
         except NotFound:
             # A replay answers with its sale, whatever lead it names.
             existing = _sale_by_invoice(project, invoice_id) if invoice_id is not None else None
@@ -495,7 +497,7 @@ def sale_event_track(
 
 def _conversion_event(conversion: LeadEvent | SaleEvent, customer: Customer) -> NewEvent:
     """`lead.created` or `conversion.created`, with the conversion as `GET /api/v1/conversions/` lists it."""
-    from tracking.api.native import ConversionSerializer  # The native shape; the API imports these services.
+    from tracking.api.native import conversion_data  # The native shape; the API imports these services.
 
     lead = isinstance(conversion, LeadEvent)
     row = {
@@ -511,7 +513,7 @@ def _conversion_event(conversion: LeadEvent | SaleEvent, customer: Customer) -> 
         "metadata": conversion.metadata, "created_at": conversion.created_at,
     }  # fmt: skip
     return NewEvent(
-        "lead.created" if lead else "conversion.created", ConversionSerializer(row).data, object_id=str(conversion.pk)
+        "lead.created" if lead else "conversion.created", conversion_data(row), object_id=str(conversion.pk)
     )
 
 
@@ -519,30 +521,69 @@ def _sale_by_invoice(project, invoice_id) -> SaleEvent | None:
     return SaleEvent.objects.select_related("customer").filter(project=project, invoice_id=invoice_id).first()
 
 
-def _customer_for_event(*, project, external_id, name, email, avatar, click_id) -> tuple[Customer, bool]:
+def _customer_for_event(
+    *, project, external_id, name, email, avatar, click_id, none_found=False
+) -> tuple[Customer, bool]:
     identity = {"external_id": external_id, "name": name, "email": email, "avatar": avatar, "click_id": click_id}
-    found, created = _customers_get_or_create(project=project, identities=[identity])
+    found, created = _customers_get_or_create(project=project, identities=[identity], none_found=none_found)
     key = customer_identity(identity)
     return found[key], key in created
 
 
-def _lead_for_sale(*, customer, created, lead_event_name) -> LeadEvent | None:
-    if created:
-        if not lead_event_name and not customer.click_id:
-            return None
-        return LeadEvent.objects.create(
-            project_id=customer.project_id,
-            customer=customer,
-            event_name=lead_event_name or DEFAULT_DIRECT_LEAD_NAME,
-            click_id=customer.click_id,
-        )
-    leads = customer.lead_events.order_by("-created_at")
-    if lead_event_name is None:
-        return leads.first()
-    lead = leads.filter(event_name=lead_event_name).first()
-    if lead is None:
+def _customer_and_lead(*, project, external_id, name, email, avatar, click_id, lead_event_name):
+    """The sale's customer (created when unknown), whether this call created it, and the lead the sale links to:
+    for a customer created here, the lead named `lead_event_name` recorded with it (none without a name or a
+    click id); otherwise the customer's latest lead, or its latest named `lead_event_name` (NotFound without
+    one). A known customer and its lead are one query."""
+    found = _customer_with_lead(project=project, external_id=external_id, lead_event_name=lead_event_name)
+    if found is None:
+        customer, created = _customer_for_event(
+            project=project, external_id=external_id, name=name, email=email, avatar=avatar, click_id=click_id,
+            none_found=True,
+        )  # fmt: skip
+        if created:
+            if not lead_event_name and not customer.click_id:
+                return customer, True, None
+            lead = LeadEvent.objects.create(
+                project_id=customer.project_id,
+                customer=customer,
+                event_name=lead_event_name or DEFAULT_DIRECT_LEAD_NAME,
+                click_id=customer.click_id,
+            )
+            return customer, True, lead
+        # A concurrent request created it first: read it as any known customer.
+        found = _customer_with_lead(project=project, external_id=external_id, lead_event_name=lead_event_name)
+    customer, lead = found
+    if lead is None and lead_event_name is not None:
         raise NotFound(
             f"leadEventName: customer '{customer.external_id}' has no lead event named '{lead_event_name}'.",
             lead_event_name=lead_event_name,
         )
-    return lead
+    return customer, False, lead
+
+
+def _customer_with_lead(*, project, external_id, lead_event_name) -> tuple[Customer, LeadEvent | None] | None:
+    """The customer of `project` with `external_id` and its latest lead (the latest named `lead_event_name` when
+    given; None when it has none), or None without such a customer: one query, prepared once per connection.
+    Plain SQL: the ORM spent longer composing the two lookups it replaces than the database running them. The
+    lead is read as the sale uses it: its id and its click id."""
+    quote = connection.ops.quote_name
+    customers, leads = (quote(model._meta.db_table) for model in (Customer, LeadEvent))
+    columns = ", ".join(f"c.{quote(field.column)}" for field in Customer._meta.concrete_fields)
+    named = "" if lead_event_name is None else " AND event_name = %s"
+    sql = (
+        f"SELECT {columns}, l.id AS lead_id, l.click_id AS lead_click_id FROM {customers} c "
+        f"LEFT JOIN {leads} l ON l.id = "
+        f"(SELECT id FROM {leads} WHERE customer_id = c.id{named} ORDER BY created_at DESC LIMIT 1) "
+        "WHERE c.project_id = %s AND c.external_id = %s"
+    )
+    params = [*([lead_event_name] if named else []), project.pk, external_id]
+    name = "tracking_customer_latest_named_lead" if named else "tracking_customer_latest_lead"
+    found = list(raw_prepared(Customer, name, sql, params))
+    if not found:
+        return None
+    [customer] = found
+    if customer.lead_id is None:
+        return customer, None
+    lead_id = LeadEvent._meta.pk.to_python(customer.lead_id)  # SQLite hands over the hex digits
+    return customer, LeadEvent.from_db(connection.alias, ["id", "click_id"], [lead_id, customer.lead_click_id])

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from events.services import NewEvent, events_record_many, events_record_with
 from inventory.models import LOW_STOCK, MAX_UNITS, Product, Stock, StockMovement, Variant
+from salesledger.db import in_list_shape, raw_prepared
 from salesledger.errors import Conflict, NotFound, ServiceError
 from salesledger.writes import Statement, checked_then_written, insert_sql, run_together
 
@@ -267,32 +268,37 @@ def products_with_stock(
     with `has_variants` (whether it has variants), in one query. With `lock`, the same query also locks the
     stock rows a sale of them changes (each product's own row, and those of `variant_ids`), in primary-key
     order as `stock_change` locks them (so two changes never deadlock), and returns them to pass it as
-    `locked`. Plain SQL: the ORM spent longer composing this query than the database running it. SQLite
-    has no row locks (a write locks the whole database)."""
+    `locked`. Plain SQL: the ORM spent longer composing this query than the database running it; prepared once
+    per connection for each length of its lists (`in_list_shape`), PostgreSQL planned it at every write for
+    five times as long as it ran. SQLite has no row locks (a write locks the whole database)."""
     quote = connection.ops.quote_name
     product, stock, variant = (quote(model._meta.db_table) for model in (Product, Stock, Variant))
     prepare = Product._meta.pk.get_db_prep_value  # product and variant ids alike: UUIDs
+    references, ids, variant_ids = map(in_list_shape, (references, ids, variant_ids))
+    shape = f"{len(references)}_{len(ids)}_{len(variant_ids)}"
     named = f"p.external_id IN ({', '.join(['%s'] * len(references))})"
     if ids:
         named += f" OR p.id IN ({', '.join(['%s'] * len(ids))})"
-    columns = f"p.*, EXISTS (SELECT 1 FROM {variant} pv WHERE pv.product_id = p.id) AS has_variants"
+    # The columns by name: a prepared `p.*` would no longer match the table once a migration adds a column.
+    columns = ", ".join(f"p.{quote(field.column)}" for field in Product._meta.concrete_fields)
+    columns += f", EXISTS (SELECT 1 FROM {variant} pv WHERE pv.product_id = p.id) AS has_variants"
     where = f"p.project_id = %s AND ({named})"
     params = [project_id, *references, *(prepare(i, connection) for i in ids)]
     if not lock:
-        return list(Product.objects.raw(f"SELECT {columns} FROM {product} p WHERE {where}", params)), []
+        sql = f"SELECT {columns} FROM {product} p WHERE {where}"
+        return list(raw_prepared(Product, f"inventory_products_{shape}", sql, params)), []
     rows = "s.variant_id IS NULL"
     if variant_ids:
         rows += f" OR s.variant_id IN ({', '.join(['%s'] * len(variant_ids))})"
     lock_of = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
-    found = list(
-        Product.objects.raw(
-            f"SELECT {columns}, s.id AS stock_id, s.variant_id AS stock_variant_id, s.on_hand AS stock_on_hand, "
-            f"s.reserved AS stock_reserved, v.name AS variant_name FROM {product} p "
-            f"JOIN {stock} s ON s.product_id = p.id AND ({rows}) LEFT JOIN {variant} v ON v.id = s.variant_id "
-            f"WHERE {where} ORDER BY s.id{lock_of}",
-            [*(prepare(i, connection) for i in variant_ids), *params],
-        )
+    sql = (
+        f"SELECT {columns}, s.id AS stock_id, s.variant_id AS stock_variant_id, s.on_hand AS stock_on_hand, "
+        f"s.reserved AS stock_reserved, v.name AS variant_name FROM {product} p "
+        f"JOIN {stock} s ON s.product_id = p.id AND ({rows}) LEFT JOIN {variant} v ON v.id = s.variant_id "
+        f"WHERE {where} ORDER BY s.id{lock_of}"
     )
+    params = [*(prepare(i, connection) for i in variant_ids), *params]
+    found = list(raw_prepared(Product, f"inventory_products_with_stock_{shape}", sql, params))
     products, stocks = {}, []
     for row in found:
         products.setdefault(row.pk, row)  # a product with variants comes once per stock row
@@ -414,11 +420,13 @@ def _lock_query(keys: list[_Key]):
     """The stock rows of `keys`, locked in primary-key order, with what errors and events say of them:
     `project_id`, `product_name`, `variant_name` and `has_variants` (whether the product has variants).
     Plain SQL, built in microseconds: the ORM spent longer composing this query than the database
-    running it. SQLite has no row locks (a write locks the whole database)."""
+    running it; prepared once per connection for each length of its lists, as `products_with_stock`. SQLite
+    has no row locks (a write locks the whole database)."""
     quote = connection.ops.quote_name
     stock, product, variant = (quote(model._meta.db_table) for model in (Stock, Product, Variant))
     plain = [product_id for product_id, variant_id in keys if variant_id is None]
     variants = [variant_id for _, variant_id in keys if variant_id is not None]
+    plain, variants = map(in_list_shape, (plain, variants))
     conditions = []
     if plain:
         conditions.append(f"(s.variant_id IS NULL AND s.product_id IN ({', '.join(['%s'] * len(plain))}))")
@@ -432,7 +440,8 @@ def _lock_query(keys: list[_Key]):
         f"LEFT JOIN {variant} v ON v.id = s.variant_id WHERE {' OR '.join(conditions)} ORDER BY s.id{lock}"
     )
     prepare = Product._meta.pk.get_db_prep_value  # product and variant ids alike: UUIDs
-    return Stock.objects.raw(sql, [prepare(key, connection) for key in (*plain, *variants)])
+    params = [prepare(key, connection) for key in (*plain, *variants)]
+    return raw_prepared(Stock, f"inventory_stock_lock_{len(plain)}_{len(variants)}", sql, params)
 
 
 def _lock(keys: Iterable[_Key], locked: list[Stock] | None = None) -> dict[_Key, Stock]:

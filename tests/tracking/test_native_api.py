@@ -1,12 +1,14 @@
 """Native read API: /api/v1/customers/ with totals and /api/v1/conversions/ (lead and sale events)."""
 
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.tenancy import assert_invisible, missing_id
+from tracking.api.native import ConversionSerializer, conversion_data
 from tracking.models import Customer, LeadEvent, SaleEvent
 from tracking.services import lead_event_track, sale_event_track
 
@@ -159,3 +161,23 @@ def test_an_id_that_is_not_a_uuid_is_a_404(api, path):
     response = api.get(path + "0" * 36 + "/")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_conversion_events_are_built_as_the_conversions_serializer_writes_them():
+    """The events of tracked leads and sales build their objects directly (`conversion_data`): what
+    `ConversionSerializer` writes of the same rows, a lead's nulls, a pending sale in a currency of three
+    decimals, a time with a fraction of a second and another zone, whatever strings and metadata."""
+    lead = {
+        "id": uuid.uuid4(), "kind": "lead", "customer_id": uuid.uuid4(), "customer_external_id": None,
+        "event_name": "Sign up", "click_id": "", "amount": None, "original_amount": None, "original_currency": None,
+        "payment_processor": None, "invoice_id": None, "lead_event_id": None, "metadata": {},
+        "created_at": datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=UTC),
+    }  # fmt: skip
+    sale = {
+        **lead, "kind": "sale", "customer_external_id": "ann \u00e9", "click_id": "clk", "amount": 123457,
+        "original_amount": 1234567, "original_currency": "kwd", "payment_processor": "stripe", "invoice_id": "in_1",
+        "lead_event_id": uuid.uuid4(), "metadata": {"plan": ["a", 1, None]},
+        "created_at": datetime(999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))),
+    }  # fmt: skip
+    for row in (lead, sale, {**sale, "amount": None}, {**sale, "amount": 0, "original_amount": 0}):
+        assert conversion_data(row) == ConversionSerializer(row).data

@@ -251,15 +251,16 @@ def test_a_sale_costs_the_same_few_queries_every_time(project, rates, django_ass
     sale = {"project": project, "amount": 1999, "currency": "eur", "click_id": "k"}
     # The sale and its events: one statement on PostgreSQL, two on SQLite.
     together = 1 if connection.vendor == "postgresql" else 2
-    # Rate, customer lookup, insert, lookup again, lead, then the sale with its events (lead.created and
-    # conversion.created) for a new customer with a click (direct sale tracking); no savepoint.
+    # Rate, customer (with its latest lead) lookup, insert, lookup again, lead, then the sale with its events
+    # (lead.created and conversion.created) for a new customer with a click (direct sale tracking); no savepoint.
     with django_assert_num_queries(5 + together):
         sale_event_track(customer_external_id="new", invoice_id="q1", **sale)
-    # Known customer: rate, customer, latest lead, then the sale with its event.
-    with django_assert_num_queries(3 + together):
+    # Known customer: rate, the customer with its latest lead, then the sale with its event.
+    with django_assert_num_queries(2 + together):
         sale_event_track(customer_external_id="new", invoice_id="q2", **sale)
-    # Replay: rate, customer, latest lead, the sale's insert (which inserts nothing, nor any event), the invoice's sale.
-    with django_assert_num_queries(5):
+    # Replay: rate, the customer with its latest lead, the sale's insert (which inserts nothing, nor any event), the
+    # invoice's sale.
+    with django_assert_num_queries(4):
         sale_event_track(customer_external_id="new", invoice_id="q1", **sale)
 
 

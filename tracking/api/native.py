@@ -63,6 +63,36 @@ class ConversionSerializer(serializers.Serializer):
         return from_minor(row["original_amount"], row["original_currency"])
 
 
+_TIME = serializers.DateTimeField()
+
+
+def conversion_data(row: dict) -> dict:
+    """What `ConversionSerializer` writes of `row`, built directly: a lead's or a sale's event object. A
+    serializer pass (its fields copied for each instance) cost about a tenth of a track sale's CPU; a test
+    holds the two together."""
+
+    def text(value):
+        return None if value is None else str(value)
+
+    original_amount, original_currency = row["original_amount"], row["original_currency"]
+    return {
+        "id": str(row["id"]),
+        "type": row["kind"],
+        "customer": str(row["customer_id"]),
+        "customer_external_id": text(row["customer_external_id"]),
+        "event_name": str(row["event_name"]),
+        "click_id": text(row["click_id"]),
+        "amount_usd": None if row["amount"] is None else from_minor(row["amount"], "USD"),
+        "original_amount": None if original_amount is None else from_minor(original_amount, original_currency),
+        "original_currency": text(original_currency),
+        "payment_processor": text(row["payment_processor"]),
+        "invoice_id": text(row["invoice_id"]),
+        "lead_event": text(row["lead_event_id"]),
+        "metadata": row["metadata"],
+        "created_at": _TIME.to_representation(row["created_at"]),
+    }
+
+
 @extend_schema(tags=["native"])
 class CustomerViewSet(ProjectScopedViewSet):
     """The project's customers, each with its lead and sale counts and total revenue in USD."""
