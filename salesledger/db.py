@@ -83,9 +83,18 @@ class _PreparedRawQuery(RawQuery):
         execute_prepared(self.cursor, self.name, self.sql, list(self.params))
 
 
+# A statement with more parameters is planned at each execution, not prepared: its planning is small beside
+# the work of that many values, and the statements a connection keeps (each with its plan, in the server's
+# memory for the session's life) stay few whatever lengths of lists clients send.
+PREPARED_MAX_PARAMS = 32
+
+
 def raw_prepared(model, name: str, sql: str, params: list) -> RawQuerySet:
     """`model.objects.raw(sql, params)`, run as the prepared statement `name` (see `execute_prepared`): the
-    instances built as the ORM builds them, the statement planned once per connection."""
+    instances built as the ORM builds them, the statement planned once per connection; with more than
+    PREPARED_MAX_PARAMS parameters, an ordinary query."""
+    if len(params) > PREPARED_MAX_PARAMS:
+        return model.objects.raw(sql, params)
     return RawQuerySet(sql, model=model, query=_PreparedRawQuery(name, sql, DEFAULT_DB_ALIAS, params), params=params)
 
 
