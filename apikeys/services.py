@@ -277,6 +277,8 @@ def _request_log_row(fields: dict) -> dict:
             name, value = f"{name}_id", value.pk if value is not None else None
         elif name in ("method", "path", "error"):
             value = value.replace("\x00", "%00")
+        if name not in REQUEST_LOG_COLUMNS:
+            raise TypeError(f"The request log has no column {name!r}.")
         row[name] = value
     return row
 
