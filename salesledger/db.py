@@ -86,7 +86,7 @@ class _PreparedRawQuery(RawQuery):
 # A statement with more parameters is planned at each execution, not prepared: its planning is small beside
 # the work of that many values, and the statements a connection keeps (each with its plan, in the server's
 # memory for the session's life) stay few whatever lengths of lists clients send.
-PREPARED_MAX_PARAMS = 32
+PREPARED_MAX_PARAMS = 64
 
 
 def raw_prepared(model, name: str, sql: str, params: list) -> RawQuerySet:

@@ -71,7 +71,7 @@ def test_a_sales_products_are_locked_by_a_statement_planned_once_per_connection(
     """The products and stock rows of a sale are locked by a statement prepared once per connection. Its `IN`
     lists come in few lengths (powers of two), so each length is one statement, for which PostgreSQL keeps one
     generic plan after its five trial plans instead of planning every sale again. A sale of many products
-    (past 32 parameters) is planned as it comes, so a session keeps few statements whatever clients send."""
+    (past 64 parameters) is planned as it comes, so a session keeps few statements whatever clients send."""
     products = [str(make_product(f"Product {index}", stock=50, price="1.00").id) for index in range(20)]
     connection.close()  # a new session: none prepared yet
     for count in (1, 2, 3, 4, 5, 1, 1, 1, 1, 1, 1, 20):
