@@ -7,7 +7,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from apikeys import services
+from apikeys import key_cache, services
 from apikeys.keys import parse_prefix
 from apikeys.selectors import api_key_known_prefix, api_key_resolve
 
@@ -59,7 +59,8 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         api_key = api_key_resolve(raw_key)
         if api_key is None:
             raise KeyRefused(api_key_known_prefix(raw_key))
-        services.api_key_touch(api_key=api_key, now=timezone.now())
+        if services.api_key_touch(api_key=api_key, now=timezone.now()):
+            key_cache.forget(api_key.hashed_key)  # the next request reads the new stamp
         return api_key.user, api_key
 
     def authenticate_header(self, request):

@@ -14,8 +14,10 @@ import functools
 import ipaddress
 import logging
 import math
+import secrets
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import redis
 from django.conf import settings
@@ -82,6 +84,8 @@ def reset_in(seconds: int) -> int:
 
 
 _redis_retry_at = 0.0
+# The key epoch (apikeys/key_cache.py), a cache key: read with every hit, set anew by every change to a key.
+KEY_EPOCH = "apikeys-epoch"
 
 
 def _redis():
@@ -105,33 +109,80 @@ def _redis_client(cache_client) -> redis.Redis:
     return cache_client.get_client(write=True)
 
 
-# INCR is atomic by itself; the script only saves the round trips and the client's pipeline machinery.
-_HIT_SCRIPT = """
-local hits = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-local peeked = 0
-if KEYS[2] then peeked = tonumber(redis.call('GET', KEYS[2])) or 0 end
-return {hits, peeked}
+def _key_epoch_lua(index: int) -> str:
+    """Lua reading the key epoch (KEYS[index]) into `epoch`, set to ARGV[index] when missing (Redis
+    restarted or flushed), so that it is always there to compare; Redis runs a script whole, so two
+    processes that find it missing agree on one."""
+    return f"""
+local epoch = redis.call('GET', KEYS[{index}])
+if not epoch then
+    epoch = ARGV[{index}]
+    redis.call('SET', KEYS[{index}], epoch)
+end
 """
 
 
+# INCR is atomic by itself; the script only saves the round trips and the client's pipeline machinery.
+_HIT_SCRIPT = f"""
+local hits = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+{_key_epoch_lua(2)}
+local peeked = 0
+if KEYS[3] then peeked = tonumber(redis.call('GET', KEYS[3])) or 0 end
+return {{hits, peeked, epoch}}
+"""
+_KEY_EPOCH_SCRIPT = f"{_key_epoch_lua(1)}\nreturn epoch"
+
+
 @functools.lru_cache(maxsize=8)
-def _hit_script(cache_client):
-    """The hit as one Redis command (EVALSHA; the script is loaded once per server, again after a restart)."""
-    return _redis_client(cache_client).register_script(_HIT_SCRIPT)
+def _script(cache_client, script: str):
+    """`script` as one Redis command (EVALSHA; loaded once per server, again after a restart)."""
+    return _redis_client(cache_client).register_script(script)
 
 
-def _redis_hit(backend: RedisCache, name: str, ttl: int, peek_name: str | None) -> tuple[int, int]:
+def key_epoch() -> str | None:
+    """The key epoch (set now when Redis has none); None without Redis or while it is unreachable."""
+    backend = _redis()
+    if backend is None:
+        return None
+    try:
+        epoch = _script(backend._cache, _KEY_EPOCH_SCRIPT)(
+            keys=[backend.make_and_validate_key(KEY_EPOCH)], args=[secrets.token_hex(8)]
+        )
+    except RedisError as error:
+        _redis_failed(error)
+        return None
+    return epoch.decode()
+
+
+def key_epoch_renew() -> None:
+    """Set a new key epoch (nothing without Redis; a warning when it is unreachable)."""
+    backend = _redis()
+    if backend is None:
+        return
+    try:
+        _redis_client(backend._cache).set(backend.make_and_validate_key(KEY_EPOCH), secrets.token_hex(8))
+    except RedisError as error:
+        _redis_failed(error)
+
+
+def _redis_hit(backend: RedisCache, name: str, ttl: int, peek_name: str | None) -> tuple[int, int, str]:
     """One command: count a hit on `name`, let it expire `ttl` seconds after its last hit (its window is
-    over by then), read `peek_name`.
+    over by then), read `peek_name` and the key epoch.
 
     The keys are the cache's own (`make_and_validate_key`), so `peek()` reads them through the cache API;
     the cache stores integers as plain numbers, which INCR counts."""
-    keys = [backend.make_and_validate_key(name)]
+    keys = [backend.make_and_validate_key(name), backend.make_and_validate_key(KEY_EPOCH)]
     if peek_name:
         keys.append(backend.make_and_validate_key(peek_name))
-    hits, peeked = _hit_script(backend._cache)(keys=keys, args=[ttl])
-    return hits, peeked
+    hits, peeked, epoch = _script(backend._cache, _HIT_SCRIPT)(keys=keys, args=[ttl, secrets.token_hex(8)])
+    return hits, peeked, epoch.decode()
+
+
+class Hit(NamedTuple):
+    window: Window
+    peeked: int  # the peeked bucket's count (0 when absent)
+    key_epoch: str | None  # the key epoch read with the hit; None when it was counted without Redis
 
 
 _UPSERT = """
@@ -143,30 +194,26 @@ RETURNING hits, (SELECT other.hits FROM {table} other WHERE other.bucket = %s AN
 """
 
 
-def hit(
-    bucket: str, *, limit: int, seconds: int, peek: str | None = None, peek_seconds: int = 60
-) -> tuple[Window, int]:
-    """Count one hit on `bucket`; also read the current count of `peek` in the same round trip.
-
-    Returns the bucket's window and the peeked count (0 when absent).
-    """
+def hit(bucket: str, *, limit: int, seconds: int, peek: str | None = None, peek_seconds: int = 60) -> Hit:
+    """Count one hit on `bucket`; also read the current count of `peek`, and the key epoch, in the same
+    round trip."""
     now = time.time()
     period, reset = _period(seconds, now)
     peek_period, _ = _period(peek_seconds, now)
     redis = _redis()
     if redis is not None:
         try:
-            hits, peeked = _redis_hit(
+            hits, peeked, epoch = _redis_hit(
                 redis, f"rate:{bucket}:{period}", seconds + 1, peek and f"rate:{peek}:{peek_period}"
             )
-            return Window(hits, limit, reset), peeked
+            return Hit(Window(hits, limit, reset), peeked, epoch)
         except RedisError as error:
             _redis_failed(error)
     with connection.cursor() as cursor:
         sql = _UPSERT.format(table=RateCounter._meta.db_table)
         execute_prepared(cursor, "apikeys_rate_counter_hit", sql, [bucket, period, peek, peek_period])
         hits, peeked = cursor.fetchone()
-    return Window(hits, limit, reset), peeked or 0
+    return Hit(Window(hits, limit, reset), peeked or 0, None)
 
 
 def peek(bucket: str, *, seconds: int) -> int:

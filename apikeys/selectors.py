@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from apikeys import keys
+from apikeys import key_cache, keys
 from apikeys.models import APIKey, Project
 from salesledger.db import execute_prepared
 
@@ -44,37 +44,70 @@ def _key_lookup() -> tuple[str, list]:
     return sql, models
 
 
-def _instances(row) -> list:
-    """The key, its project and its user from one row of the key lookup, as the ORM would build them."""
+def _values(row) -> list[list]:
+    """The field values of the key, its project and its user in one row of the key lookup, converted as
+    the ORM converts them."""
     _, models = _key_lookup()
-    instances, start = [], 0
-    for model, attnames, conversions in models:
-        values = list(row[start : start + len(attnames)])
+    values, start = [], 0
+    for _model, attnames, conversions in models:
+        model_values = list(row[start : start + len(attnames)])
         start += len(attnames)
         for index, converters, column in conversions:
             for converter in converters:
-                values[index] = converter(values[index], column, connection)
-        instances.append(model.from_db(connection.alias, attnames, values))
-    return instances
+                model_values[index] = converter(model_values[index], column, connection)
+        values.append(model_values)
+    return values
+
+
+def _api_key(values: list[list]) -> APIKey:
+    """The key, with its project and user, built from `_values` as the ORM builds them."""
+    _, models = _key_lookup()
+    api_key, project, user = (
+        model.from_db(connection.alias, attnames, model_values)
+        for (model, attnames, _), model_values in zip(models, values, strict=True)
+    )
+    APIKey._meta.get_field("project").set_cached_value(api_key, project)
+    APIKey._meta.get_field("user").set_cached_value(api_key, user)
+    return api_key
 
 
 def api_key_resolve(raw_key: str) -> APIKey | None:
-    """The usable key for a raw key string, with its project and user, in one indexed query."""
+    """The usable key for a raw key string, with its project and user: from this process's key cache
+    (apikeys/key_cache.py; the key then carries the epoch it was read under, `cached_epoch`, for the
+    gate to confirm with `api_key_current`), else in one indexed query."""
     prefix = keys.parse_prefix(raw_key)
     if prefix is None:
         return None
-    sql, _ = _key_lookup()
-    with connection.cursor() as cursor:
-        execute_prepared(cursor, "apikeys_key_lookup", sql, [prefix])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    api_key, project, user = _instances(row)
-    if not keys.constant_time_equal(api_key.hashed_key, keys.hash_key(raw_key)):
-        return None
-    APIKey._meta.get_field("project").set_cached_value(api_key, project)
-    APIKey._meta.get_field("user").set_cached_value(api_key, user)
+    hashed_key = keys.hash_key(raw_key)
+    if cached := key_cache.get(hashed_key):
+        epoch, values = cached
+        api_key = _api_key(values)
+        api_key.cached_epoch = epoch
+    else:
+        epoch = key_cache.current_epoch()  # before the lookup: an entry is never older than its epoch
+        sql, _ = _key_lookup()
+        with connection.cursor() as cursor:
+            execute_prepared(cursor, "apikeys_key_lookup", sql, [prefix])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = _values(row)
+        api_key = _api_key(values)
+        if not keys.constant_time_equal(api_key.hashed_key, hashed_key):
+            return None
+        if epoch is not None:
+            key_cache.put(hashed_key, epoch, values)
     return api_key if api_key.is_usable(timezone.now()) else None
+
+
+def api_key_current(api_key: APIKey, key_epoch: str | None) -> bool:
+    """Whether `api_key` is what the database holds: read from it in this request, or from an entry of the
+    key cache whose epoch is `key_epoch`, the current one. A stale entry is dropped."""
+    cached_epoch = getattr(api_key, "cached_epoch", None)
+    if cached_epoch is None or cached_epoch == key_epoch:
+        return True
+    key_cache.forget(api_key.hashed_key)
+    return False
 
 
 def api_key_known_prefix(raw_key: str) -> str | None:

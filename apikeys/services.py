@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apikeys import keys
+from apikeys import key_cache, keys
 from apikeys.models import APIKey, IdempotencyKey, Project, RequestLog
 from events.services import event_record
 from salesledger.bulk import rows_insert
@@ -116,6 +116,7 @@ def api_key_revoke(*, api_key: APIKey, user=None) -> APIKey:
         revoked = APIKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now)
         api_key.refresh_from_db()
         if revoked:
+            key_cache.changed()  # an update() sends no post_save
             _api_key_event(api_key, "api_key.revoked", actor_user=user)
     return api_key
 
@@ -129,12 +130,13 @@ def _api_key_event(api_key: APIKey, type: str, *, actor_user) -> None:
     )  # fmt: skip
 
 
-def api_key_touch(*, api_key: APIKey, now) -> None:
-    """Stamp `last_used_at`, at most once a minute per key, so requests don't all write."""
+def api_key_touch(*, api_key: APIKey, now) -> bool:
+    """Stamp `last_used_at`, at most once a minute per key, so requests don't all write; True when it did."""
     if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_RESOLUTION:
-        return
+        return False
     APIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     api_key.last_used_at = now
+    return True
 
 
 class IdempotencyKeyReused(ServiceError):

@@ -6,8 +6,9 @@ import shutil
 
 import pytest
 import redis
+from django.core.cache import caches
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.factories import ProductFactory, ProjectFactory, UserFactory, issue_key
 from tests.helpers import keyed_client
@@ -123,3 +124,37 @@ def make_product(project):
         return ProductFactory(project=target_project or project, name=name, **fields)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    """A redis-server of the module's own (tests/reliability/servers.py), started once per module."""
+    from tests.reliability.servers import RedisServer
+
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_cache(redis_server):
+    """The `default` cache on `redis_server`, emptied: rate limits and the key cache then use Redis."""
+    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}
+    with override_settings(CACHES={"default": backend}):
+        caches["default"].clear()
+        yield caches["default"]
+
+
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """The commands sent to Redis from now on, as sent (packed)."""
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(connection, command, check_health=True):
+        sent.append(command)
+        return send(connection, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    return sent

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from apikeys import heavy, limits
 from apikeys.authentication import KeyRefused
 from apikeys.models import APIKey
+from apikeys.selectors import api_key_current
 from apikeys.services import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
@@ -83,11 +84,11 @@ class GateMixin:
         try:
             super().perform_authentication(request)
         except KeyRefused as refused:
-            window, _ = limits.hit(
+            window = limits.hit(
                 limits.failed_auth_bucket(limits.client_address(request), refused.prefix),
                 limit=limits.failed_auth_limit(refused.prefix),
                 seconds=limits.FAILED_AUTH_WINDOW_SECONDS,
-            )
+            ).window
             if window.exceeded:
                 raise exceptions.Throttled(
                     wait=window.reset, detail="Too many failed authentication attempts from this address."
@@ -99,16 +100,23 @@ class GateMixin:
         if not isinstance(request.auth, APIKey):
             return
         logs.key_known(project=request.auth.project.slug, key_prefix=request.auth.display_prefix)
-        # One round trip counts this request against the key and reads the address's failed attempts,
-        # so a guesser that is blocked learns nothing even when it finally sends a valid key.
-        self.rate_window, failures = limits.hit(
+        # One round trip counts this request against the key, reads the address's failed attempts (so a
+        # guesser that is blocked learns nothing even when it finally sends a valid key) and the key epoch.
+        hit = limits.hit(
             limits.key_bucket(request.auth),
             limit=request.auth.project.rate_limit,
             seconds=limits.RATE_WINDOW_SECONDS,
             peek=limits.failed_auth_bucket(limits.client_address(request), request.auth.prefix),
             peek_seconds=limits.FAILED_AUTH_WINDOW_SECONDS,
         )
-        if failures > limits.FAILED_AUTH_LIMIT:
+        self.rate_window = hit.window
+        if not api_key_current(request.auth, hit.key_epoch):
+            # Taken from this process's key cache, and the key, its project or its user changed since:
+            # authenticated again from the database (a revoked key is refused here), the hit counted.
+            del request._user
+            self.perform_authentication(request)
+            self.rate_window = limits.Window(hit.window.hits, request.auth.project.rate_limit, hit.window.reset)
+        if hit.peeked > limits.FAILED_AUTH_LIMIT:
             raise exceptions.Throttled(
                 wait=limits.reset_in(limits.FAILED_AUTH_WINDOW_SECONDS),
                 detail="Too many failed authentication attempts from this address.",
