@@ -11,10 +11,13 @@ that spans the switch starts again from zero in the other store.
 """
 
 import functools
+import hashlib
 import ipaddress
 import logging
 import math
+import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -24,7 +27,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from rest_framework.throttling import BaseThrottle
 
 from apikeys.models import RateCounter
@@ -134,10 +137,33 @@ return {{hits, peeked, epoch}}
 _KEY_EPOCH_SCRIPT = f"{_key_epoch_lua(1)}\nreturn epoch"
 
 
-@functools.lru_cache(maxsize=8)
-def _script(cache_client, script: str):
-    """`script` as one Redis command (EVALSHA; loaded once per server, again after a restart)."""
-    return _redis_client(cache_client).register_script(script)
+_held = threading.local()
+
+
+def _run_script(backend: RedisCache, script: str, keys: list, args: list):
+    """Run `script` as one Redis command (EVALSHA; loaded again after a restart of Redis) on this thread's
+    own connection: the pool's checkout and return and the client's command machinery cost as much CPU as
+    the round trip itself. Built from the pool's settings; a connection that fails reconnects at its next
+    command (the caller falls back to the database meanwhile)."""
+    pool = _redis_client(backend._cache).connection_pool
+    held = getattr(_held, "connection", None)
+    if held is None or held[0] is not pool or held[1] != os.getpid():  # another Redis, or a forked child
+        held = _held.connection = (pool, os.getpid(), pool.connection_class(**pool.connection_kwargs))
+    connection = held[2]
+    sha = _script_sha(script)
+    connection.send_command("EVALSHA", sha, len(keys), *keys, *args)
+    try:
+        return connection.read_response()
+    except NoScriptError:
+        connection.send_command("SCRIPT", "LOAD", script)
+        connection.read_response()
+        connection.send_command("EVALSHA", sha, len(keys), *keys, *args)
+        return connection.read_response()
+
+
+@functools.cache
+def _script_sha(script: str) -> str:
+    return hashlib.sha1(script.encode()).hexdigest()
 
 
 def key_epoch() -> str | None:
@@ -146,8 +172,8 @@ def key_epoch() -> str | None:
     if backend is None:
         return None
     try:
-        epoch = _script(backend._cache, _KEY_EPOCH_SCRIPT)(
-            keys=[backend.make_and_validate_key(KEY_EPOCH)], args=[secrets.token_hex(8)]
+        epoch = _run_script(
+            backend, _KEY_EPOCH_SCRIPT, [backend.make_and_validate_key(KEY_EPOCH)], [secrets.token_hex(8)]
         )
     except RedisError as error:
         _redis_failed(error)
@@ -175,7 +201,7 @@ def _redis_hit(backend: RedisCache, name: str, ttl: int, peek_name: str | None) 
     keys = [backend.make_and_validate_key(name), backend.make_and_validate_key(KEY_EPOCH)]
     if peek_name:
         keys.append(backend.make_and_validate_key(peek_name))
-    hits, peeked, epoch = _script(backend._cache, _HIT_SCRIPT)(keys=keys, args=[ttl, secrets.token_hex(8)])
+    hits, peeked, epoch = _run_script(backend, _HIT_SCRIPT, keys, [ttl, secrets.token_hex(8)])
     return hits, peeked, epoch.decode()
 
 
