@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 from rest_framework.throttling import BaseThrottle
 
@@ -144,12 +145,18 @@ def _run_script(backend: RedisCache, script: str, keys: list, args: list):
     """Run `script` as one Redis command (EVALSHA; loaded again after a restart of Redis) on this thread's
     own connection: the pool's checkout and return and the client's command machinery cost as much CPU as
     the round trip itself. Built from the pool's settings; a connection that fails reconnects at its next
-    command (the caller falls back to the database meanwhile)."""
+    command (the caller falls back to the database meanwhile), one that Redis closed while idle at once."""
     pool = _redis_client(backend._cache).connection_pool
     held = getattr(_held, "connection", None)
     if held is None or held[0] is not pool or held[1] != os.getpid():  # another Redis, or a forked child
         held = _held.connection = (pool, os.getpid(), pool.connection_class(**pool.connection_kwargs))
     connection = held[2]
+    try:
+        stale = connection.can_read()  # an answer left unread, or closed by Redis (a restart, an idle timeout)
+    except (RedisConnectionError, OSError):
+        stale = True
+    if stale:
+        connection.disconnect()  # the command below connects afresh, as the pool's checkout would
     sha = _script_sha(script)
     connection.send_command("EVALSHA", sha, len(keys), *keys, *args)
     try:

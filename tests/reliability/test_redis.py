@@ -70,3 +70,22 @@ def test_redis_down_falls_back_to_the_database_and_comes_back_by_itself(api, pro
             assert RateCounter.objects.get().hits == 4
         finally:
             server.stop()
+
+
+def test_redis_restarted_while_idle_costs_no_fallback(api, project, caplog):
+    """A connection Redis closed while idle (a restart) is replaced before the next command is sent on it:
+    the next request counts in Redis, with no warning and nothing counted in the database."""
+    server = RedisServer()
+    server.start()
+    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}
+    with override_settings(CACHES={"default": backend}):
+        try:
+            assert api.get("/api/v1/project/").status_code == 200
+            server.stop()
+            server.start()
+            response = api.get("/api/v1/project/")
+            assert (response.status_code, response["X-RateLimit-Remaining"]) == (200, str(project.rate_limit - 1))
+            assert not RateCounter.objects.exists()
+            assert not [record for record in caplog.records if record.getMessage().startswith("Redis unreachable")]
+        finally:
+            server.stop()
