@@ -10,6 +10,7 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django_prometheus.middleware import PrometheusAfterMiddleware, PrometheusBeforeMiddleware
 
 from salesledger import logs
 from salesledger.context import current_request_id
@@ -146,6 +147,21 @@ def pages_only(middleware: type) -> type:
     return PagesOnly
 
 
+class PagesOnlyPrometheusAfterMiddleware(pages_only(PrometheusAfterMiddleware)):
+    """django-prometheus's `django_http_*` metrics for the pages only: an API request is counted once, by
+    `salesledger_api_*` (apikeys/middleware.py), by endpoint, dialect, method and status, and its latency.
+    Its view and exception hooks skip the API too (Django calls them whatever `__call__` does)."""
+
+    def process_view(self, request, view_func, *view_args, **view_kwargs):
+        if not is_api_request(request.path):
+            return super().process_view(request, view_func, *view_args, **view_kwargs)
+
+    def process_exception(self, request, exception):
+        if not is_api_request(request.path):
+            return super().process_exception(request, exception)
+
+
+PagesOnlyPrometheusBeforeMiddleware = pages_only(PrometheusBeforeMiddleware)
 PagesOnlySessionMiddleware = pages_only(SessionMiddleware)
 PagesOnlyCsrfViewMiddleware = pages_only(CsrfViewMiddleware)
 PagesOnlyAuthenticationMiddleware = pages_only(AuthenticationMiddleware)

@@ -62,7 +62,8 @@ IMPORTS_DIR = Path(os.environ.get("IMPORTS_DIR", BASE_DIR / "var" / "imports"))
 IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "5000"))
 
 MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # django-prometheus's metrics for the pages; API requests have their own (salesledger/metrics.py).
+    "salesledger.middleware.PagesOnlyPrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "salesledger.middleware.RequestIDMiddleware",
@@ -75,7 +76,7 @@ MIDDLEWARE = [
     "salesledger.middleware.PagesOnlyAuthenticationMiddleware",
     "salesledger.middleware.PagesOnlyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "salesledger.middleware.PagesOnlyPrometheusAfterMiddleware",
 ]
 
 # API bodies are limited per path (1 MB; 50 MB for the custobar upload) by BodySizeLimitMiddleware

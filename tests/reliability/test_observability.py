@@ -48,6 +48,8 @@ def test_requests_sales_refusals_and_replays_are_counted(
         "sales": sample("salesledger_sales_written_total", channel="sells"),
         "refusals": sample("salesledger_rate_limit_refusals_total", dialect="sells"),
         "replays": sample("salesledger_idempotency_replays_total", dialect="sells"),
+        "django_201": sample("django_http_responses_total_by_status_total", status="201"),
+        "django_200": sample("django_http_responses_total_by_status_total", status="200"),
     }
     body = {"products": [{"productId": str(product.id), "quantity": 1}]}
     with django_capture_on_commit_callbacks(execute=True):
@@ -65,10 +67,14 @@ def test_requests_sales_refusals_and_replays_are_counted(
     assert sample("salesledger_sales_written_total", channel="sells") == before["sales"] + 1
     assert sample("salesledger_rate_limit_refusals_total", dialect="sells") == before["refusals"] + 1
     assert sample("salesledger_idempotency_replays_total", dialect="sells") == before["replays"] + 1
+    # django-prometheus counts the pages (/healthz), not the API's requests.
+    assert sample("django_http_responses_total_by_status_total", status="201") == before["django_201"]
+    assert client.get("/healthz").status_code == 200
+    assert sample("django_http_responses_total_by_status_total", status="200") == before["django_200"] + 1
     page = scrape(client)
     for name in ("salesledger_sales_written_total", "salesledger_api_request_duration_seconds_bucket"):
         assert name in page
-    assert 'django_http_responses_total_by_status_total{status="201"}' in page
+    assert 'django_http_responses_total_by_status_total{status="200"}' in page
     assert "salesledger_task_queue_depth 0.0" in page
 
 
