@@ -8,6 +8,7 @@ from django.db import DataError, transaction
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from rest_framework import exceptions, viewsets
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from apikeys import heavy, limits
@@ -26,6 +27,7 @@ from salesledger import logs
 from salesledger.errors import NATIVE, Dialect, make_exception_handler
 
 logger = logging.getLogger(__name__)
+URL_FORMAT_OVERRIDE = api_settings.URL_FORMAT_OVERRIDE
 IDEMPOTENT_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -79,6 +81,17 @@ class GateMixin:
     # False for a view whose body must never be read whole (a file streamed to disk): the header is ignored.
     idempotent = True
     _held = None
+
+    def perform_content_negotiation(self, request, force=False):
+        """DRF's choice of renderer, without its work for a request that leaves the choice to the server
+        (no `Accept`, `*/*`, or the first renderer's own type; no `?format=`): the first renderer, as DRF
+        chooses it then. Any other request is negotiated by DRF (a type no renderer writes is a 406)."""
+        accept = request.META.get("HTTP_ACCEPT", "*/*")
+        if self.format_kwarg is None and URL_FORMAT_OVERRIDE not in request._request.GET:
+            renderer = self.renderer_classes[0]()
+            if accept == "*/*" or accept == renderer.media_type:
+                return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
 
     def perform_authentication(self, request):
         try:
