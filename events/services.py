@@ -18,8 +18,8 @@ from django.utils import timezone
 from events.models import Actor, Event
 from events.webhooks import services as webhooks
 from events.webhooks.models import WebhookEndpoint
+from salesledger import logs
 from salesledger.bulk import json_recordset
-from salesledger.context import current_request_id
 from salesledger.writes import Statement, insert_sql, run_together
 
 # Rows per INSERT: well under the bound parameters SQLite (32,766) and PostgreSQL (65,535) accept.
@@ -111,7 +111,7 @@ def events_rows(*, project_id, events: list[NewEvent], actor_user=None, actor_ke
     """The rows (not yet saved) recording `events` of the project, by this actor, in this request."""
     actor_type, actor = actor_of(actor_user=actor_user, actor_key=actor_key)
     now = timezone.now()
-    request_id = current_request_id.get()
+    request_id = logs.current_request_id()
     return [
         Event(
             id=uuid.uuid4(),
@@ -147,7 +147,7 @@ def events_record_select(*, project_id, select: str, params: list, actor_user=No
         f"WHERE EXISTS (SELECT 1 FROM {endpoints} WHERE project_id = %s AND enabled)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [project_id, now, actor_type, actor, current_request_id.get(), *params, project_id])
+        cursor.execute(sql, [project_id, now, actor_type, actor, logs.current_request_id(), *params, project_id])
         rows = cursor.fetchall()
     if rows:
         events = [Event(id=event_id, project_id=project_id, type=type) for event_id, type in rows]

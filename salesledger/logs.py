@@ -1,6 +1,7 @@
 """Log lines: one line per record whatever a client put in the fields it logs, and on every line of
 a request its request id and, once the key is known, the project's slug and the key's prefix (never
-the key): fields of their own with LOG_FORMAT=json."""
+the key): fields of their own with LOG_FORMAT=json. The request id is also what an event records
+(`current_request_id`), for code that has no request in hand."""
 
 import contextvars
 import logging
@@ -42,6 +43,11 @@ def _request_finished(**kwargs) -> None:
 # Cleared when the response is closed, not when the middleware returns: Django logs a 4xx or 5xx
 # answer (django.request) after the whole middleware chain, and that line belongs to the request.
 request_finished.connect(_request_finished, dispatch_uid="salesledger.logs")
+
+
+def current_request_id() -> str:
+    """The id of the request being served ("" outside a request): what its log lines and events carry."""
+    return (_fields.get() or {}).get("request_id") or ""
 
 
 def key_known(*, project: str, key_prefix: str) -> None:

@@ -13,7 +13,6 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django_prometheus.middleware import PrometheusAfterMiddleware, PrometheusBeforeMiddleware
 
 from salesledger import logs
-from salesledger.context import current_request_id
 from salesledger.errors import dialect_for_path, json_error
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -40,11 +39,7 @@ class RequestIDMiddleware:
         sent = request.headers.get(REQUEST_ID_HEADER, "")
         request.request_id = sent if _VALID_REQUEST_ID.match(sent) else uuid.uuid4().hex
         logs.request_started(request.request_id)
-        token = current_request_id.set(request.request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            current_request_id.reset(token)
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id
         return response
 
