@@ -2,19 +2,22 @@
 lookup (a PostgreSQL round trip, and its key, project and user read back into model instances).
 
 Only with Redis. Redis holds one value, the key epoch: a random token, set anew each time a key, a
-project or a user changes (`changed`, once when the change is made and again when it commits). An entry
-remembers the epoch it was read under. The command every API request sends to Redis anyway, its rate
-limit's (`limits.hit`), reads the epoch too: a key taken from an entry whose epoch is no longer current
-is looked up again in the same request (`api_key_resolve_again`). So a revoked key is refused from the
+project or a user changes through the app (`changed`, once when the change is made and again when it
+commits). An entry remembers the epoch it was read under, and how many connections the gate had opened to
+Redis then. The command every API request sends to Redis anyway, its rate limit's (`limits.hit`), reads
+the epoch too: a key taken from an entry whose epoch is no longer current, or read before the gate last
+connected to Redis (a Redis restarted or failed over may hold an older epoch), is looked up again in
+the same request (`apikeys.api.base.GateMixin.check_throttles`). So a revoked key is refused from the
 first request after its revocation commits, in every process.
 
 The epoch is read before the lookup that fills an entry, so an entry never holds data older than its
-epoch: a miss costs one more Redis round trip, once per key and process after each change. Without
-Redis, or while it is unreachable, nothing is kept and every request looks its key up. Redis empty
-(restarted, flushed): the next request's command sets a new epoch, and every entry is stale.
+epoch: a miss (a key not seen in the last ENTRY_SECONDS, or since any change to any key, project or
+user; and any key that does not resolve) costs one more Redis round trip. Without Redis, or while it is
+unreachable, nothing is kept and every request looks its key up.
 
-What it cannot see: a change made outside the app (SQL by hand), or one whose new epoch Redis could not
-take (down at that moment). ENTRY_SECONDS bounds both: an entry is used for at most that long.
+What it cannot see: a change made outside the app (SQL by hand), or one whose new epoch Redis did not
+take (unreachable at that moment: an error in the log). ENTRY_SECONDS bounds both: an entry is used for
+at most that long after its lookup.
 """
 
 import time
@@ -55,7 +58,14 @@ def forget(hashed_key: str) -> None:
 def current_epoch() -> str | None:
     """The epoch now, to store an entry under; None when no entry may be stored (no Redis, or Redis
     unreachable)."""
-    return limits.key_epoch()
+    epoch = limits.key_epoch()
+    return None if epoch is None else f"{epoch}@{limits.connections_opened}"
+
+
+def is_current(entry_epoch: str, key_epoch: str | None) -> bool:
+    """Whether an entry stored under `entry_epoch` holds what the database holds, `key_epoch` being the
+    epoch Redis answered now (None: Redis did not answer)."""
+    return key_epoch is not None and entry_epoch == f"{key_epoch}@{limits.connections_opened}"
 
 
 def _renew_epoch() -> None:

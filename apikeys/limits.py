@@ -139,18 +139,35 @@ _KEY_EPOCH_SCRIPT = f"{_key_epoch_lua(1)}\nreturn epoch"
 
 
 _held = threading.local()
+# How many connections the gate has opened to Redis in this process. A Redis that restarted or failed over
+# may hold an older key epoch (restored from its snapshot, or a replica's that missed the last renewal):
+# the key cache uses no entry filled before the latest connection (apikeys/key_cache.py).
+connections_opened = 0
+
+
+class _HeldConnection:
+    """A thread's own connection to the cache's Redis, built from its pool's settings."""
+
+    def __init__(self, pool):
+        self.pool, self.pid = pool, os.getpid()
+        self.connection = pool.connection_class(**pool.connection_kwargs)
+        self.connection.register_connect_callback(self.connected)
+
+    def connected(self, connection) -> None:
+        global connections_opened
+        connections_opened += 1
 
 
 def _run_script(backend: RedisCache, script: str, keys: list, args: list):
     """Run `script` as one Redis command (EVALSHA; loaded again after a restart of Redis) on this thread's
     own connection: the pool's checkout and return and the client's command machinery cost as much CPU as
-    the round trip itself. Built from the pool's settings; a connection that fails reconnects at its next
-    command (the caller falls back to the database meanwhile), one that Redis closed while idle at once."""
+    the round trip itself. A connection that fails reconnects at its next command (the caller falls back
+    to the database meanwhile), one that Redis closed while idle at once."""
     pool = _redis_client(backend._cache).connection_pool
     held = getattr(_held, "connection", None)
-    if held is None or held[0] is not pool or held[1] != os.getpid():  # another Redis, or a forked child
-        held = _held.connection = (pool, os.getpid(), pool.connection_class(**pool.connection_kwargs))
-    connection = held[2]
+    if held is None or held.pool is not pool or held.pid != os.getpid():  # another Redis, or a forked child
+        held = _held.connection = _HeldConnection(pool)
+    connection = held.connection
     try:
         stale = connection.can_read()  # an answer left unread, or closed by Redis (a restart, an idle timeout)
     except (RedisConnectionError, OSError):
@@ -189,14 +206,16 @@ def key_epoch() -> str | None:
 
 
 def key_epoch_renew() -> None:
-    """Set a new key epoch (nothing without Redis; a warning when it is unreachable)."""
-    backend = _redis()
-    if backend is None:
+    """Set a new key epoch. Tried even while this process's counters fall back to the database (a change
+    must reach the processes that still reach Redis); an error in the log when Redis does not take it."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
         return
     try:
         _redis_client(backend._cache).set(backend.make_and_validate_key(KEY_EPOCH), secrets.token_hex(8))
     except RedisError as error:
-        _redis_failed(error)
+        logger.error("Redis did not take the new key epoch (%s): processes may use keys as they read them "
+                     "for up to their cache's 10 seconds.", error)  # fmt: skip
 
 
 def _redis_hit(backend: RedisCache, name: str, ttl: int, peek_name: str | None) -> tuple[int, int, str]:

@@ -104,7 +104,7 @@ def api_key_current(api_key: APIKey, key_epoch: str | None) -> bool:
     """Whether `api_key` is what the database holds: read from it in this request, or from an entry of the
     key cache whose epoch is `key_epoch`, the current one. A stale entry is dropped."""
     cached_epoch = getattr(api_key, "cached_epoch", None)
-    if cached_epoch is None or cached_epoch == key_epoch:
+    if cached_epoch is None or key_cache.is_current(cached_epoch, key_epoch):
         return True
     key_cache.forget(api_key.hashed_key)
     return False

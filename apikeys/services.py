@@ -130,13 +130,12 @@ def _api_key_event(api_key: APIKey, type: str, *, actor_user) -> None:
     )  # fmt: skip
 
 
-def api_key_touch(*, api_key: APIKey, now) -> bool:
-    """Stamp `last_used_at`, at most once a minute per key, so requests don't all write; True when it did."""
+def api_key_touch(*, api_key: APIKey, now) -> None:
+    """Stamp `last_used_at`, at most once a minute per key, so requests don't all write."""
     if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_RESOLUTION:
-        return False
+        return
     APIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     api_key.last_used_at = now
-    return True
 
 
 class IdempotencyKeyReused(ServiceError):

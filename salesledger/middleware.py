@@ -145,7 +145,7 @@ def pages_only(middleware: type) -> type:
 class PagesOnlyPrometheusAfterMiddleware(pages_only(PrometheusAfterMiddleware)):
     """django-prometheus's `django_http_*` metrics for the pages only: an API request is counted once, by
     `salesledger_api_*` (apikeys/middleware.py), by endpoint, dialect, method and status, and its latency.
-    Its view and exception hooks skip the API too (Django calls them whatever `__call__` does)."""
+    Its view, exception and template-response hooks skip the API too (Django calls them whatever `__call__` does)."""
 
     def process_view(self, request, view_func, *view_args, **view_kwargs):
         if not is_api_request(request.path):
@@ -154,6 +154,9 @@ class PagesOnlyPrometheusAfterMiddleware(pages_only(PrometheusAfterMiddleware)):
     def process_exception(self, request, exception):
         if not is_api_request(request.path):
             return super().process_exception(request, exception)
+
+    def process_template_response(self, request, response):
+        return response if is_api_request(request.path) else super().process_template_response(request, response)
 
 
 PagesOnlyPrometheusBeforeMiddleware = pages_only(PrometheusBeforeMiddleware)

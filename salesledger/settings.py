@@ -301,6 +301,9 @@ SPECTACULAR_SETTINGS = {
     ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its viewers are public: a key sent to them is not read (it would be a free check of
+    # whether a key is valid, outside the gate's failed-attempt limits and its key cache's confirmation).
+    "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

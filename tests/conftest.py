@@ -158,3 +158,11 @@ def redis_commands(monkeypatch):
 
     monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
     return sent
+
+
+@pytest.fixture(autouse=True)
+def _empty_key_cache():
+    """Each test starts with no key in this process's key cache (apikeys/key_cache.py)."""
+    from apikeys import key_cache
+
+    key_cache._entries.clear()

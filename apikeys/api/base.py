@@ -27,7 +27,6 @@ from salesledger import logs
 from salesledger.errors import NATIVE, Dialect, make_exception_handler
 
 logger = logging.getLogger(__name__)
-URL_FORMAT_OVERRIDE = api_settings.URL_FORMAT_OVERRIDE
 IDEMPOTENT_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -87,7 +86,7 @@ class GateMixin:
         (no `Accept`, `*/*`, or the first renderer's own type; no `?format=`): the first renderer, as DRF
         chooses it then. Any other request is negotiated by DRF (a type no renderer writes is a 406)."""
         accept = request.META.get("HTTP_ACCEPT", "*/*")
-        if self.format_kwarg is None and URL_FORMAT_OVERRIDE not in request._request.GET:
+        if self.format_kwarg is None and api_settings.URL_FORMAT_OVERRIDE not in request._request.GET:
             renderer = self.renderer_classes[0]()
             if accept == "*/*" or accept == renderer.media_type:
                 return renderer, renderer.media_type
@@ -112,7 +111,6 @@ class GateMixin:
         super().check_throttles(request)
         if not isinstance(request.auth, APIKey):
             return
-        logs.key_known(project=request.auth.project.slug, key_prefix=request.auth.display_prefix)
         # One round trip counts this request against the key, reads the address's failed attempts (so a
         # guesser that is blocked learns nothing even when it finally sends a valid key) and the key epoch.
         hit = limits.hit(
@@ -122,13 +120,13 @@ class GateMixin:
             peek=limits.failed_auth_bucket(limits.client_address(request), request.auth.prefix),
             peek_seconds=limits.FAILED_AUTH_WINDOW_SECONDS,
         )
-        self.rate_window = hit.window
         if not api_key_current(request.auth, hit.key_epoch):
             # Taken from this process's key cache, and the key, its project or its user changed since:
             # authenticated again from the database (a revoked key is refused here), the hit counted.
             del request._user
             self.perform_authentication(request)
-            self.rate_window = limits.Window(hit.window.hits, request.auth.project.rate_limit, hit.window.reset)
+        logs.key_known(project=request.auth.project.slug, key_prefix=request.auth.display_prefix)
+        self.rate_window = limits.Window(hit.window.hits, request.auth.project.rate_limit, hit.window.reset)
         if hit.peeked > limits.FAILED_AUTH_LIMIT:
             raise exceptions.Throttled(
                 wait=limits.reset_in(limits.FAILED_AUTH_WINDOW_SECONDS),

@@ -125,3 +125,11 @@ def test_last_used_written_at_most_once_a_minute(api, issued_key, time_machine, 
     with django_assert_num_queries(4):
         api.get("/api/v1/project/")
     assert APIKey.objects.get(pk=issued_key.api_key.pk).last_used_at > first
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/", "/api/redoc/"])
+def test_the_api_docs_are_public_and_read_no_key(client, path):
+    """A key sent to the schema or its viewers is not read: no free check of a key's validity outside the
+    gate's failed-attempt limits."""
+    response = client.get(path, HTTP_AUTHORIZATION="Bearer sl_live_abcdefgh_" + "x" * 40)
+    assert response.status_code == 200

@@ -50,6 +50,7 @@ def test_requests_sales_refusals_and_replays_are_counted(
         "replays": sample("salesledger_idempotency_replays_total", dialect="sells"),
         "django_201": sample("django_http_responses_total_by_status_total", status="201"),
         "django_200": sample("django_http_responses_total_by_status_total", status="200"),
+        "django_templates": sample("django_http_responses_total_by_templatename_total", templatename="None"),
     }
     body = {"products": [{"productId": str(product.id), "quantity": 1}]}
     with django_capture_on_commit_callbacks(execute=True):
@@ -69,6 +70,9 @@ def test_requests_sales_refusals_and_replays_are_counted(
     assert sample("salesledger_idempotency_replays_total", dialect="sells") == before["replays"] + 1
     # django-prometheus counts the pages (/healthz), not the API's requests.
     assert sample("django_http_responses_total_by_status_total", status="201") == before["django_201"]
+    assert (
+        sample("django_http_responses_total_by_templatename_total", templatename="None") == before["django_templates"]
+    )
     assert client.get("/healthz").status_code == 200
     assert sample("django_http_responses_total_by_status_total", status="200") == before["django_200"] + 1
     page = scrape(client)
