@@ -68,12 +68,16 @@ class Window:
 
 
 def client_address(request) -> str | None:
-    """The client's IP: REMOTE_ADDR, or the X-Forwarded-For entry the `NUM_PROXIES` trusted proxies added."""
-    ident = BaseThrottle().get_ident(request)
-    try:
-        return str(ipaddress.ip_address(ident))
-    except ValueError:
-        return None
+    """The client's IP: REMOTE_ADDR, or the X-Forwarded-For entry the `NUM_PROXIES` trusted proxies added.
+    Worked out once per request (the gate's limits and the request log both ask)."""
+    http_request = getattr(request, "_request", request)  # DRF's request wraps Django's
+    if "client_address" not in http_request.__dict__:
+        try:
+            address = str(ipaddress.ip_address(BaseThrottle().get_ident(http_request)))
+        except ValueError:
+            address = None
+        http_request.client_address = address
+    return http_request.client_address
 
 
 def _period(seconds: int, now: float) -> tuple[int, int]:
