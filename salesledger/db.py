@@ -12,11 +12,11 @@ A read that only writes ids and times out as text can have the database write th
 `utc_text_sql`): the same text as Python's, clamped times included, without loading a UUID or a datetime.
 """
 
+import functools
 from datetime import UTC, datetime
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models.query import RawQuerySet
-from django.db.models.sql.query import RawQuery
 from psycopg import DataError
 from psycopg.adapt import Loader
 from psycopg.pq import Format
@@ -68,34 +68,68 @@ def execute_prepared(cursor, name: str, sql: str, params: list) -> None:
         cursor.execute(sql, params)
 
 
-class _PreparedRawQuery(RawQuery):
-    """The query of a RawQuerySet, run by `execute_prepared` as the prepared statement `name`."""
-
-    def __init__(self, name: str, sql: str, using, params=()):
-        super().__init__(sql, using, params)
-        self.name = name
-
-    def clone(self, using):
-        return _PreparedRawQuery(self.name, self.sql, using, params=self.params)
-
-    def _execute_query(self):
-        self.cursor = connections[self.using].cursor()
-        execute_prepared(self.cursor, self.name, self.sql, list(self.params))
-
-
 # A statement with more parameters is planned at each execution, not prepared: its planning is small beside
 # the work of that many values, and the statements a connection keeps (each with its plan, in the server's
 # memory for the session's life) stay few whatever lengths of lists clients send.
 PREPARED_MAX_PARAMS = 64
 
 
-def raw_prepared(model, name: str, sql: str, params: list) -> RawQuerySet:
-    """`model.objects.raw(sql, params)`, run as the prepared statement `name` (see `execute_prepared`): the
-    instances built as the ORM builds them, the statement planned once per connection; with more than
-    PREPARED_MAX_PARAMS parameters, an ordinary query."""
-    if len(params) > PREPARED_MAX_PARAMS:
-        return model.objects.raw(sql, params)
-    return RawQuerySet(sql, model=model, query=_PreparedRawQuery(name, sql, DEFAULT_DB_ALIAS, params), params=params)
+def raw_prepared(model, name: str, sql: str, params: list) -> list:
+    """The instances `model.objects.raw(sql, params)` yields, run as the prepared statement `name` (see
+    `execute_prepared`; with more than PREPARED_MAX_PARAMS parameters, an ordinary query), the statement
+    planned once per connection. Built as the ORM builds a raw query's (the model's fields by column, the
+    database's converters, other columns set as attributes), but with what the ORM works out from the
+    columns at every query worked out once per column list: that took longer than running the query."""
+    database = connections[DEFAULT_DB_ALIAS]  # `connection` itself: a proxy that costs a lookup per use
+    with database.cursor() as cursor:
+        if len(params) > PREPARED_MAX_PARAMS:
+            cursor.execute(sql, params)
+        else:
+            execute_prepared(cursor, name, sql, params)
+        columns = tuple(column[0] for column in cursor.description)
+        rows = cursor.fetchall()
+    names, positions, converters, annotations = _raw_loading(model, columns, DEFAULT_DB_ALIAS)
+    instances = []
+    for row in rows:
+        if converters:
+            row = list(row)
+            for position, (functions, expression) in converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, database)
+                row[position] = value
+        instance = model.from_db(DEFAULT_DB_ALIAS, names, [row[position] for position in positions])
+        for column, position in annotations:
+            setattr(instance, column, row[position])
+        instances.append(instance)
+    return instances
+
+
+@functools.cache
+def _raw_loading(model, columns: tuple[str, ...], alias: str):
+    """For rows of `columns`, what Django's RawModelIterable works out: the attnames of the model's fields among
+    them and their positions, each column's converters (its backend's and its field's), and the other columns
+    (set as attributes). Converters are called with the connection, so one list serves every thread."""
+    database = connections[alias]
+    convert = database.introspection.identifier_converter
+    columns = [convert(column) for column in columns]
+    by_column = {convert(field.column): field for field in model._meta.fields}
+    loaded = [field for field in model._meta.fields if convert(field.column) in columns]
+    if model._meta.pk not in loaded:
+        raise FieldDoesNotExist("Raw query must include the primary key")
+    converters = []
+    for position, column in enumerate(columns):
+        if (field := by_column.get(column)) is not None:
+            expression = field.get_col(model._meta.db_table)
+            functions = database.ops.get_db_converters(expression) + expression.get_db_converters(database)
+            if functions:
+                converters.append((position, (functions, expression)))
+    return (
+        [field.attname for field in loaded],
+        [columns.index(convert(field.column)) for field in loaded],
+        converters,
+        [(column, position) for position, column in enumerate(columns) if column not in by_column],
+    )
 
 
 def in_list_shape(values: list) -> list:
