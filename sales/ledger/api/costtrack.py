@@ -9,9 +9,10 @@ from sales.ledger.api.fields import NumberField, StrictBooleanField, StrictUUIDF
 from sales.ledger.models import SaleChannel, SaleStatus
 from sales.ledger.services import LineInput, sale_create
 from salesledger.errors import COSTTRACK
+from salesledger.serializers import ShallowFieldsSerializer
 
 
-class CosttrackSaleRequest(serializers.Serializer):
+class CosttrackSaleRequest(ShallowFieldsSerializer):
     productId = StrictUUIDField(help_text="UUID of a product of the key's project.")
     quantity = NumberField(positive=True, max_digits=12, decimal_places=2, help_text="Units sold, > 0.")
     sellingPrice = NumberField(positive=True, help_text="Price per unit in the project's currency, > 0.")

@@ -23,6 +23,7 @@ from sales.ledger.models import Sale, SaleChannel, SaleStatus
 from sales.ledger.selectors import sale_get, sales_with_lines, user_sales_page
 from sales.ledger.services import LineInput, sale_cancel, sale_confirm, sale_create
 from salesledger.errors import SELLS
+from salesledger.serializers import ShallowFieldsSerializer
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
@@ -34,7 +35,7 @@ MAX_OFFSET = 2**63 - 1 - MAX_PAGE
 # Requests ---------------------------------------------------------------------------------------
 
 
-class SellProductInput(serializers.Serializer):
+class SellProductInput(ShallowFieldsSerializer):
     productId = StrictCharField(max_length=200, help_text="The product's UUID, or its external_id in the project.")
     quantity = StrictIntegerField(min_value=1, max_value=1_000_000, help_text="Whole units, at least 1.")
     price = NumberField(
