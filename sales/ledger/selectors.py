@@ -38,8 +38,13 @@ def sale_get(*, queryset: QuerySet[Sale], sale_id) -> Sale:
     sale_uuid = parse_uuid(sale_id)
     sale = queryset.filter(pk=sale_uuid).first() if sale_uuid is not None else None
     if sale is None:
-        raise NotFound(f"Sale '{sale_id}' not found.")
+        raise sale_not_found(sale_id)
     return sale
+
+
+def sale_not_found(sale_id) -> NotFound:
+    """The error of a sale `sale_id` that is not in the caller's scope (or not a sale id at all)."""
+    return NotFound(f"Sale '{sale_id}' not found.")
 
 
 def sales_with_lines(queryset: QuerySet[Sale] | None = None) -> QuerySet[Sale]:

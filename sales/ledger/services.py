@@ -15,7 +15,8 @@ from events.services import NewEvent, events_record_many, events_record_select, 
 from inventory.models import Product, StockMovement, Variant
 from inventory.services.stock import StockItem, products_with_stock, stock_change
 from sales.ledger.models import MONEY, Sale, SaleLine, SaleStatus
-from sales.ledger.selectors import parse_uuid, sale_get
+from sales.ledger.selectors import parse_uuid, sale_get, sale_not_found
+from salesledger.db import raw_prepared
 from salesledger.errors import Conflict, NotFound, ServiceError
 from salesledger.metrics import sales_written
 from salesledger.money import normalize_currency, quantize, to_decimal
@@ -328,19 +329,24 @@ def _changes_write(*, writes, change, changes, lines, previous=None, user, api_k
         )  # fmt: skip
 
 
-def _sale_move(*, sale: Sale | None, sale_id, sales: QuerySet[Sale] | None, target: str, user=None, api_key=None,
-               note: str = "") -> Sale:  # fmt: skip
-    """Move `sale` (or the sale `sale_id` of `sales`) to `target` under a row lock, reading it there once and
-    re-checking its status: two concurrent moves of one sale run one after the other and the second sees
-    the first's result. Records `sale.confirmed` or `sale.cancelled` with the previous status."""
-    if sale is not None:
-        sales, sale_id = Sale.objects.filter(pk=sale.pk), sale.pk
+def _sale_move(*, sale: Sale | None, sale_id, sales: QuerySet[Sale] | None, scope: dict | None, target: str,
+               user=None, api_key=None, note: str = "") -> Sale:  # fmt: skip
+    """Move `sale` (or the sale `sale_id` of `sales`, or of `scope`) to `target` under a row lock, reading it
+    there once and re-checking its status: two concurrent moves of one sale run one after the other and the
+    second sees the first's result. Records `sale.confirmed` or `sale.cancelled` with the previous status."""
     with checked_then_written():
-        # Only the sale: its lines are read next, whatever the scope prefetches.
-        locked = sale_get(queryset=sales.prefetch_related(None).select_for_update(), sale_id=sale_id)
+        if sales is not None:
+            # Only the sale: its lines are read next, whatever the scope prefetches.
+            locked = sale_get(queryset=sales.prefetch_related(None).select_for_update(), sale_id=sale_id)
+        elif sale is not None:
+            locked = _sale_locked(sale_id=sale.pk, scope={})
+        elif scope is not None:
+            locked = _sale_locked(sale_id=sale_id, scope=scope)
+        else:
+            raise TypeError("a sale_id needs its scope: sales or scope")
         if not sale_status_allowed(locked.status, target):
             raise InvalidTransition(sale=locked, target=target)
-        lines = list(locked.lines.all())
+        lines = _sale_lines(locked.pk)
         items = _stock_items((line.product_id, line.variant_id, line.quantity) for line in lines)
         change = None
         if locked.stock_applied and items:
@@ -357,6 +363,43 @@ def _sale_move(*, sale: Sale | None, sale_id, sales: QuerySet[Sale] | None, targ
             lines=lines, previous={locked.pk: previous}, user=user, api_key=api_key,
         )  # fmt: skip
     return _with_lines(locked, lines)
+
+
+def _sale_locked(*, sale_id, scope: dict) -> Sale:
+    """The sale `sale_id` whose columns hold `scope`'s values (Sale's attnames, such as `{"project_id": 1,
+    "user_id": 7}`; None is NULL), locked (FOR UPDATE: a second move of it waits for this transaction);
+    NotFound (404) when there is none. Plain SQL, prepared once per connection for each scope's columns: the
+    ORM spent longer composing this query than the database running it. SQLite has no row locks (a write
+    locks the whole database)."""
+    sale_uuid = parse_uuid(sale_id)
+    if sale_uuid is None:
+        raise sale_not_found(sale_id)
+    quote = connection.ops.quote_name
+    conditions, params = ["id = %s"], [Sale._meta.pk.get_db_prep_value(sale_uuid, connection)]
+    for name, value in scope.items():
+        field = Sale._meta.get_field(name)
+        if value is None:
+            conditions.append(f"{quote(field.column)} IS NULL")
+        else:
+            conditions.append(f"{quote(field.column)} = %s")
+            params.append(field.get_db_prep_value(value, connection))
+    columns = ", ".join(quote(field.column) for field in Sale._meta.concrete_fields)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT {columns} FROM {quote(Sale._meta.db_table)} WHERE {' AND '.join(conditions)}{lock}"
+    shape = "".join(f"_{name}{'_null' if value is None else ''}" for name, value in scope.items())
+    found = raw_prepared(Sale, f"sales_sale_locked{shape}", sql, params)
+    if not found:
+        raise sale_not_found(sale_id)
+    [sale] = found
+    return sale
+
+
+def _sale_lines(sale_id) -> list[SaleLine]:
+    """The lines of the sale `sale_id`, in position order: a prepared statement, as `_sale_locked`."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in SaleLine._meta.concrete_fields)
+    sql = f"SELECT {columns} FROM {quote(SaleLine._meta.db_table)} WHERE sale_id = %s ORDER BY position, id"
+    return raw_prepared(SaleLine, "sales_saleline_of_sale", sql, [Sale._meta.pk.get_db_prep_value(sale_id, connection)])
 
 
 def sale_events(*, changes: list[tuple[str, Sale]], lines, previous=None) -> list[NewEvent]:
@@ -418,26 +461,27 @@ def sale_events_record_stored(*, project_id, changes: list[tuple[str, uuid.UUID,
     )
 
 
-def sale_confirm(*, sale: Sale | None = None, sale_id=None, sales: QuerySet[Sale] | None = None, user=None,
-                 api_key=None, note: str = "") -> Sale:  # fmt: skip
+def sale_confirm(*, sale: Sale | None = None, sale_id=None, sales: QuerySet[Sale] | None = None,
+                 scope: dict | None = None, user=None, api_key=None, note: str = "") -> Sale:  # fmt: skip
     """Confirm a pending sale: its stock reservation becomes a deduction. Returns the updated sale, with its lines.
-    The sale is `sale`, or the sale `sale_id` among `sales` (a caller's scope, such as the key user's sales),
-    then read once, under the lock.
+    The sale is `sale`, or the sale `sale_id` among `sales` (a caller's scope, such as the key user's sales)
+    or among the sales whose columns hold `scope`'s values (`{"project_id": 1, "user_id": 7}`: a plain scope,
+    read by a prepared statement), then read once, under the lock.
 
     Raises InvalidTransition (409, with the current status) unless the sale is pending; NotFound (404) when
-    `sales` has no sale `sale_id`.
+    `sales` or `scope` has no sale `sale_id`.
     """
-    return _sale_move(sale=sale, sale_id=sale_id, sales=sales, target=SaleStatus.CONFIRMED, user=user,
+    return _sale_move(sale=sale, sale_id=sale_id, sales=sales, scope=scope, target=SaleStatus.CONFIRMED, user=user,
                       api_key=api_key, note=note)  # fmt: skip
 
 
-def sale_cancel(*, sale: Sale | None = None, sale_id=None, sales: QuerySet[Sale] | None = None, user=None,
-                api_key=None, note: str = "") -> Sale:  # fmt: skip
+def sale_cancel(*, sale: Sale | None = None, sale_id=None, sales: QuerySet[Sale] | None = None,
+                scope: dict | None = None, user=None, api_key=None, note: str = "") -> Sale:  # fmt: skip
     """Cancel a pending sale (its reservation is released) or a confirmed one (its stock is restored). The
     sale is given as to `sale_confirm`.
 
     Raises InvalidTransition (409, with the current status) for a sale already cancelled; NotFound (404)
-    when `sales` has no sale `sale_id`.
+    when `sales` or `scope` has no sale `sale_id`.
     """
-    return _sale_move(sale=sale, sale_id=sale_id, sales=sales, target=SaleStatus.CANCELLED, user=user,
+    return _sale_move(sale=sale, sale_id=sale_id, sales=sales, scope=scope, target=SaleStatus.CANCELLED, user=user,
                       api_key=api_key, note=note)  # fmt: skip

@@ -245,6 +245,10 @@ class _SellsView(DialectView):
         """The key user's sales in the key's project: any other id (another project's, not a UUID) is a 404."""
         return Sale.objects.filter(project=self.project, user=self.request.user)
 
+    def user_scope(self) -> dict:
+        """`user_sales` as the columns the sale services read it by (`scope`)."""
+        return {"project_id": self.project.pk, "user_id": self.request.user.pk}
+
 
 class SellsView(_SellsView):
     @extend_schema(
@@ -353,7 +357,7 @@ class SellConfirmView(_SellsView):
         responses={200: SellConfirmResponse, 401: SellsError, 404: SellsError, 409: SellsError},
     )
     def put(self, request, sale_id):
-        sale = sale_confirm(sale_id=sale_id, sales=self.user_sales(), user=request.user, api_key=request.auth)
+        sale = sale_confirm(sale_id=sale_id, scope=self.user_scope(), user=request.user, api_key=request.auth)
         return Response({"message": "Sale confirmed successfully", "sell": sell_confirmed(sale)})
 
 
@@ -370,5 +374,5 @@ class SellCancelView(_SellsView):
         responses={200: SellCancelResponse, 401: SellsError, 404: SellsError, 409: SellsError},
     )
     def put(self, request, sale_id):
-        sale = sale_cancel(sale_id=sale_id, sales=self.user_sales(), user=request.user, api_key=request.auth)
+        sale = sale_cancel(sale_id=sale_id, scope=self.user_scope(), user=request.user, api_key=request.auth)
         return Response({"message": "Sale cancelled successfully", "sellId": str(sale.id)})

@@ -431,6 +431,16 @@ def test_a_user_sees_only_their_own_sales(api, project, laptop):
     assert colleague.get(f"/sells/detail/{sale_id}").status_code == 404
 
 
+def test_a_user_cannot_confirm_or_cancel_a_colleagues_sale(api, project, laptop):
+    sale_id = api.post("/sells", {"products": [line(laptop)]}, format="json").json()["sell"]["id"]
+    colleague = keyed_client(project, issue_key(project, user=UserFactory(username="colleague")))
+    for path in ("confirm", "cancel"):
+        response = colleague.put(f"/sells/{path}/{sale_id}")
+        assert response.status_code == 404
+        assert response.json() == {"message": f"Sale '{sale_id}' not found."}
+    assert Sale.objects.get().status == "pending" and levels(laptop) == (10, 1)
+
+
 def test_filters_pagination_and_totals_cover_every_match(api, project, owner, laptop):
     base = datetime(2026, 3, 7, 12, tzinfo=UTC)
     for index in range(5):

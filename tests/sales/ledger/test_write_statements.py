@@ -89,3 +89,23 @@ def test_a_sales_products_are_locked_by_a_statement_planned_once_per_connection(
         ("inventory_products_with_stock_4_4_0", 2, False),  # 3 and 4 products
         ("inventory_products_with_stock_8_8_0", 1, False),
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sales_move_reads_the_sale_and_its_lines_by_statements_planned_once_per_connection(api, laptop):
+    """Confirm and cancel read the key user's sale under its lock, then its lines, by two statements prepared
+    once per connection, not composed by the ORM at every move; PostgreSQL settles on their generic plans."""
+    body = {"products": [{"productId": str(laptop.id), "quantity": 1}]}
+    sale_ids = [api.post("/sells", body, format="json").json()["sell"]["id"] for _ in range(8)]
+    connection.close()  # a new session: none prepared yet
+    for sale_id in sale_ids[:7]:
+        assert api.put(f"/sells/confirm/{sale_id}", format="json").status_code == 200
+    assert api.put(f"/sells/cancel/{sale_ids[7]}", format="json").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, generic_plans + custom_plans, generic_plans > 0 FROM pg_prepared_statements "
+            "WHERE name LIKE 'sales%%' ORDER BY name"
+        )
+        prepared = cursor.fetchall()
+    assert prepared == [("sales_sale_locked_project_id_user_id", 8, True), ("sales_saleline_of_sale", 8, True)]
