@@ -13,6 +13,7 @@ A read that only writes ids and times out as text can have the database write th
 """
 
 import functools
+import hashlib
 from datetime import UTC, datetime
 
 from django.core.exceptions import FieldDoesNotExist
@@ -130,6 +131,28 @@ def _raw_loading(model, columns: tuple[str, ...], alias: str):
         converters,
         [(column, position) for position, column in enumerate(columns) if column not in by_column],
     )
+
+
+# The statements a session prepares, each with its plan in the server's memory for the session's life: past
+# this many, `execute_prepared_text` plans further texts as they come.
+PREPARED_SESSION_MAX = 128
+# A sale's writes bind about 12 parameters per product and 30 for the sale and its event: those of a sale of up
+# to 8 products are prepared.
+PREPARED_TEXT_MAX_PARAMS = 2 * PREPARED_MAX_PARAMS
+
+
+def execute_prepared_text(cursor, prefix: str, sql: str, params: list) -> None:
+    """Run `sql` as `execute_prepared` does, as the statement named `prefix` and a digest of its text: for
+    statements composed per change (a sale's writes, whose text varies with its numbers of lines, stock rows
+    and events), which no fixed name can stand for. Their texts are few: a session prepares at most
+    PREPARED_SESSION_MAX statements, each of at most PREPARED_TEXT_MAX_PARAMS parameters; others run as they
+    come."""
+    name = prefix + hashlib.blake2b(sql.encode(), digest_size=10).hexdigest()
+    prepared = getattr(connection, "prepared_statements", ())
+    if len(params) > PREPARED_TEXT_MAX_PARAMS or (name not in prepared and len(prepared) >= PREPARED_SESSION_MAX):
+        cursor.execute(sql, params)
+    else:
+        execute_prepared(cursor, name, sql, params)
 
 
 def in_list_shape(values: list) -> list:

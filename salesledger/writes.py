@@ -5,17 +5,25 @@ each other: stock counters, movements, a sale, its event. `run_together` sends t
 UPDATEs as one statement on PostgreSQL, each a data-modifying CTE of the last (one round trip, all
 or nothing); SQLite has no data-modifying CTEs, so there they run one after another, in the same
 transaction. The statements are plain SQL both databases read (`insert_sql` binds values as the
-model's fields save them), so the only difference is how they are sent.
+model's fields save them), so the only difference is how they are sent. On PostgreSQL the statement is
+prepared once per connection for each text (`salesledger.db.execute_prepared_text`): planning one took
+half as long as running it. A parameter of a prepared statement takes its type from its context, so one
+whose context says nothing (a CASE's result) is cast.
 """
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
+from salesledger.db import execute_prepared_text
 from salesledger.errors import ServiceError
 
 Statement = tuple[str, list]
+
+# The table an INSERT or UPDATE writes.
+_TARGET = re.compile(r'(?:INSERT INTO|UPDATE) "?(\w+)')
 
 
 def insert_sql(model, rows: Sequence[dict], *, returning: str = "", where: str = "") -> Statement:
@@ -61,7 +69,13 @@ def run_together(statements: Sequence[Statement]) -> list[tuple]:
         if connection.vendor == "postgresql":
             *first, (last, last_params) = statements
             ctes = ", ".join(f"write_{index} AS ({sql})" for index, (sql, _) in enumerate(first))
-            cursor.execute(f"WITH {ctes} {last}" if first else last, [p for _, params in statements for p in params])
+            # Prepared (planning such a statement took half as long as running it), named after the table it
+            # returns rows of, as prepared statements are (`events_event_write_<digest>`).
+            table = _TARGET.match(last)
+            execute_prepared_text(
+                cursor, f"{table[1] if table else 'salesledger'}_write_", f"WITH {ctes} {last}" if first else last,
+                [p for _, params in statements for p in params],
+            )  # fmt: skip
         else:
             for sql, params in statements:
                 cursor.execute(sql, params)

@@ -369,9 +369,10 @@ def _change(*, deltas: dict[_Key, int], reason, sale_id, actor_user, actor_key, 
 
 def _counters_update(stocks: list[Stock], movements: list[StockMovement]) -> Statement:
     """One UPDATE adding each movement's deltas to its row's counters (the rows are locked: the
-    CHECK constraints still refuse any result below zero)."""
+    CHECK constraints still refuse any result below zero). The deltas are cast: a prepared statement's
+    parameter takes its type from its context, and a CASE's result would otherwise be text."""
     table = connection.ops.quote_name(Stock._meta.db_table)
-    cases = " ".join(["WHEN %s THEN %s"] * len(stocks))
+    cases = " ".join(["WHEN %s THEN CAST(%s AS integer)"] * len(stocks))
     ids = ", ".join(["%s"] * len(stocks))
     sql = (
         f"UPDATE {table} SET on_hand = on_hand + CASE id {cases} END, "

@@ -24,6 +24,17 @@ def statements(api, method, path, body, status) -> list[str]:
     return [query["sql"] for query in captured if OURS.search(query["sql"])]
 
 
+def prepared_plans(like: str) -> list[tuple[str, int, bool]]:
+    """The session's prepared statements named LIKE `like`: (name, times run, whether a generic plan ran)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, generic_plans + custom_plans, generic_plans > 0 FROM pg_prepared_statements "
+            "WHERE name LIKE %s ORDER BY name",
+            [like],
+        )
+        return cursor.fetchall()
+
+
 @pytest.fixture
 def laptop(make_product):
     return make_product("Laptop", stock=50, price="10.00")
@@ -77,13 +88,7 @@ def test_a_sales_products_are_locked_by_a_statement_planned_once_per_connection(
     for count in (1, 2, 3, 4, 5, 1, 1, 1, 1, 1, 1, 20):
         body = {"products": [{"productId": product, "quantity": 1} for product in products[:count]]}
         assert api.post("/sells", body, format="json").status_code == 201
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name, generic_plans + custom_plans, generic_plans > 0 FROM pg_prepared_statements "
-            "WHERE name LIKE 'inventory%%' ORDER BY name"
-        )
-        prepared = cursor.fetchall()
-    assert prepared == [
+    assert prepared_plans("inventory%") == [
         ("inventory_products_with_stock_1_1_0", 7, True),  # references, ids, variants
         ("inventory_products_with_stock_2_2_0", 1, False),
         ("inventory_products_with_stock_4_4_0", 2, False),  # 3 and 4 products
@@ -102,10 +107,22 @@ def test_a_sales_move_reads_the_sale_and_its_lines_by_statements_planned_once_pe
     for sale_id in sale_ids[:7]:
         assert api.put(f"/sells/confirm/{sale_id}", format="json").status_code == 200
     assert api.put(f"/sells/cancel/{sale_ids[7]}", format="json").status_code == 200
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name, generic_plans + custom_plans, generic_plans > 0 FROM pg_prepared_statements "
-            "WHERE name LIKE 'sales%%' ORDER BY name"
-        )
-        prepared = cursor.fetchall()
-    assert prepared == [("sales_sale_locked_project_id_user_id", 8, True), ("sales_saleline_of_sale", 8, True)]
+    assert prepared_plans("sales%") == [
+        ("sales_sale_locked_project_id_user_id", 8, True),
+        ("sales_saleline_of_sale", 8, True),
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sales_writes_are_statements_planned_once_per_connection(api, make_product):
+    """The lines' INSERT and the one statement of the stock, the sale and its event are prepared once per
+    connection for each text (each number of products), named after the table they return rows of; PostgreSQL
+    settles on their generic plans. A sale of many products (past 128 parameters) is planned as it comes."""
+    products = [str(make_product(f"Product {index}", stock=50, price="1.00").id) for index in range(20)]
+    connection.close()  # a new session: none prepared yet
+    for count in (1, 1, 1, 1, 1, 1, 1, 20):
+        body = {"products": [{"productId": product, "quantity": 1} for product in products[:count]]}
+        assert api.post("/sells", body, format="json").status_code == 201
+    prepared = [(name.rsplit("_", 1)[0], runs, generic) for name, runs, generic in prepared_plans("%_write_%")]
+    assert prepared == [("events_event_write", 7, True), ("sales_saleline_write", 7, True)]
