@@ -11,6 +11,7 @@ half as long as running it. A parameter of a prepared statement takes its type f
 whose context says nothing (a CASE's result) is cast.
 """
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,11 +31,8 @@ def insert_sql(model, rows: Sequence[dict], *, returning: str = "", where: str =
     """An INSERT of `rows` (dicts keyed by the model's attnames, all with the same keys), each value
     prepared as its field saves it (UUIDs, JSON and times differ between the databases). With `where` (an
     SQL condition; one row only), the row is inserted only when the condition holds."""
-    names = list(rows[0])
-    fields = [model._meta.get_field(name) for name in names]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
+    names = tuple(rows[0])
+    into, placeholders, fields = _insert_into(model, names)
     if where:
         [_] = rows
         # INSERT ... SELECT, not VALUES in a subquery: the values still take their columns' types.
@@ -44,8 +42,17 @@ def insert_sql(model, rows: Sequence[dict], *, returning: str = "", where: str =
     pairs = list(zip(names, fields, strict=True))
     database = connections[DEFAULT_DB_ALIAS]  # `connection` itself: a proxy that costs a lookup per use, per value
     params = [field.get_db_prep_save(row[name], database) for row in rows for name, field in pairs]
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {values}"
-    return (f"{sql} RETURNING {returning}" if returning else sql), params
+    return (f"{into} {values} RETURNING {returning}" if returning else f"{into} {values}"), params
+
+
+@functools.cache
+def _insert_into(model, names: tuple[str, ...]) -> tuple[str, str, list]:
+    """`INSERT INTO table (columns)` of the model's fields `names` (attnames), one row's placeholders, and the
+    fields: composed once per model and names, not at every write."""
+    fields = [model._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns})", ", ".join(["%s"] * len(fields)), fields
 
 
 def update_sql(model, pk, columns: dict) -> Statement:
