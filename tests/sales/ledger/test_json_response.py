@@ -47,3 +47,16 @@ def test_random_amounts_are_the_renderers():
 def test_an_object_msgspec_does_not_know_is_refused():
     with pytest.raises(TypeError, match="not Sale"):
         json_response({"sale": Sale()})
+
+
+def test_an_amount_is_its_integer_when_whole_else_its_float():
+    rng = random.Random(11)
+    amounts = [Decimal(amount) for amount in EDGE_AMOUNTS]
+    amounts += [Decimal(rng.randrange(-(10**20), 10**20)).scaleb(-rng.choice([0, 1, 2, 4])) for _ in range(20_000)]
+    amounts += [Decimal("12500.0000"), Decimal("-0.0000"), Decimal("0.10"), Decimal("1E+3")]
+    for amount in amounts:
+        number = json_number(amount)
+        if amount == amount.to_integral_value():
+            assert type(number) is int and number == int(amount), amount
+        else:
+            assert isinstance(number, float) and float(number) == float(amount), amount

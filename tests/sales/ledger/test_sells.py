@@ -517,6 +517,52 @@ def test_totals_convert_other_currencies_at_the_rate_of_each_sales_day(api, proj
     assert (ranged["totalSales"], ranged["totalRevenue"]) == (3, 22.5)
 
 
+def test_totals_convert_a_currency_after_the_projects_and_never_a_cancelled_one(api, project, owner, laptop):
+    """Whether any sale needs converting is read from the first and the last currency of the user's sales
+    that revenue counts: a currency after the project's (USD) is converted; a cancelled one alone is not."""
+    assert project.currency == "USD"
+    ExchangeRate.objects.all().delete()
+    exchange_rates_load(rows=[("ZAR", Decimal("20"), date(2020, 1, 1)), ("EUR", Decimal("0.5"), date(2020, 1, 1))])
+    line = [LineInput(product=laptop.id, quantity=Decimal(1), unit_price=Decimal(10))]
+    sale_create(project=project, channel="sells", user=owner, lines=line, deduct_stock=False)
+    euros = sale_create(project=project, channel="sells", user=owner, lines=line, currency="EUR", deduct_stock=False)
+    sale_cancel(sale=euros, user=owner)
+    with CaptureQueriesContext(connection) as captured:
+        alone = api.get("/sells").json()
+    assert (alone["totalSales"], alone["totalRevenue"]) == (2, 10)
+    assert not [query for query in captured if "exchange" in query["sql"]]  # nothing converted
+
+    sale_create(project=project, channel="sells", user=owner, lines=line, currency="ZAR", deduct_stock=False)
+    totals = api.get("/sells").json()
+    assert (totals["totalSales"], totals["totalRevenue"]) == (3, 10.5)  # 10 USD + 10 ZAR / 20
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+def test_the_first_page_is_prepared_and_keeps_its_generic_plan(api, owner, laptop, project):
+    """The first page without a time range, what clients read most, is a prepared statement per LIMIT, and
+    PostgreSQL settles on its generic plan (no planning a request); other pages are planned as they come."""
+
+    def prepared_pages() -> dict[str, tuple[int, int]]:
+        with connection.cursor() as cursor:  # the session's, kept across tests: compared before and after
+            cursor.execute(
+                "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE name LIKE 'sales_sale_user_page_%%'"
+            )
+            return {name: (generic, custom) for name, generic, custom in cursor.fetchall()}
+
+    sale_create(project=project, channel="sells", user=owner, lines=[LineInput(product=laptop.id, quantity=Decimal(1))])
+    before = prepared_pages()
+    for _ in range(8):
+        assert api.get("/sells").status_code == 200
+        assert api.get("/sells", {"limit": 5, "status": "pending"}).status_code == 200
+        assert api.get("/sells", {"offset": 1}).status_code == 200
+        assert api.get("/sells", {"from": "2026-01-01T00:00:00Z"}).status_code == 200
+    after = prepared_pages()
+    ran = {name: plans for name, plans in after.items() if plans != before.get(name)}
+    assert sorted(sum(plans) - sum(before.get(name, (0, 0))) for name, plans in ran.items()) == [8, 8]
+    assert all(generic > 0 for generic, _ in ran.values())  # the two first pages; not the offset or the range
+
+
 def test_idempotency_key_replays_the_first_sale(api, laptop):
     body = {"products": [line(laptop, quantity=2)]}
     first = api.post("/sells", body, format="json", HTTP_IDEMPOTENCY_KEY="cart-42")
