@@ -50,17 +50,13 @@ class SellCreateInput(serializers.Serializer):
     products = SellProductInput(many=True, allow_empty=False, max_length=MAX_PRODUCTS)
 
 
-class SellListQuery(serializers.Serializer):
+class SellListQuery(ShallowFieldsSerializer):
     status = serializers.ChoiceField(choices=SaleStatus.choices, required=False)
     limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=DEFAULT_PAGE)
     offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        # `from` and `to` are Python keywords, so they can't be declared as attributes.
-        fields["from"] = serializers.DateTimeField(required=False, default_timezone=datetime.UTC)
-        fields["to"] = serializers.DateTimeField(required=False, default_timezone=datetime.UTC)
-        return fields
+    # `from` is a Python keyword, so the two are declared through the class body's namespace.
+    locals()["from"] = serializers.DateTimeField(required=False, default_timezone=datetime.UTC)
+    locals()["to"] = serializers.DateTimeField(required=False, default_timezone=datetime.UTC)
 
 
 # Responses --------------------------------------------------------------------------------------
