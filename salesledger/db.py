@@ -141,15 +141,19 @@ PREPARED_SESSION_MAX = 128
 PREPARED_TEXT_MAX_PARAMS = 2 * PREPARED_MAX_PARAMS
 
 
-def execute_prepared_text(cursor, prefix: str, sql: str, params: list) -> None:
+def execute_prepared_text(cursor, prefix: str, sql: str, params: list, *, most: int = PREPARED_SESSION_MAX) -> None:
     """Run `sql` as `execute_prepared` does, as the statement named `prefix` and a digest of its text: for
     statements composed per change (a sale's writes, whose text varies with its numbers of lines, stock rows
     and events), which no fixed name can stand for. Their texts are few: a session prepares at most
-    PREPARED_SESSION_MAX statements, each of at most PREPARED_TEXT_MAX_PARAMS parameters; others run as they
-    come."""
+    PREPARED_SESSION_MAX statements, at most `most` of them named `prefix` (so that a statement whose text
+    a client varies cannot take the others' places), each of at most PREPARED_TEXT_MAX_PARAMS parameters;
+    others run as they come."""
     name = prefix + hashlib.blake2b(sql.encode(), digest_size=10).hexdigest()
     prepared = getattr(connection, "prepared_statements", ())
-    if len(params) > PREPARED_TEXT_MAX_PARAMS or (name not in prepared and len(prepared) >= PREPARED_SESSION_MAX):
+    if len(params) > PREPARED_TEXT_MAX_PARAMS or (
+        name not in prepared
+        and (len(prepared) >= PREPARED_SESSION_MAX or sum(other.startswith(prefix) for other in prepared) >= most)
+    ):
         cursor.execute(sql, params)
     else:
         execute_prepared(cursor, name, sql, params)

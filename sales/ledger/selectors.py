@@ -107,14 +107,15 @@ def user_sales_page(
         connection.vendor,
     )  # fmt: skip
     counted = params if len(params) > len(tally_params) else tally_params
-    owner = [project.pk, user.pk]
-    head = [*owner, project.currency, *owner, project.currency, *counted, *params]
+    head = [*params, project.currency, *params, project.currency, *counted, *params]
     with connection.cursor() as cursor:
         if offset == 0 and len(params) == len(tally_params):
             # The first page, without a time range: what clients read most, prepared (its plan kept by the
             # session). Its LIMIT is written into the text: PostgreSQL's generic plan of a LIMIT parameter
-            # assumes a tenth of the user's sales, and joins them to every line.
-            execute_prepared_text(cursor, "sales_sale_user_page_", statement.replace(PAGE, f"LIMIT {int(limit)}"), head)
+            # assumes a tenth of the user's sales, and joins them to every line. A client may vary it, so a
+            # session prepares a few first pages only (the writes' statements keep their places).
+            first_page = statement.replace(PAGE, f"LIMIT {int(limit)}")
+            execute_prepared_text(cursor, "sales_sale_user_page_", first_page, head, most=PREPARED_FIRST_PAGES)
         else:
             cursor.execute(statement, [*head, limit, offset])
         rows = converted_rows(cursor.fetchall(), fields)
@@ -136,19 +137,22 @@ def user_sales_page(
 
 
 # `GET /sells` in one statement, in SQL that PostgreSQL and SQLite read alike: the totals of every sale
-# the filters match, one row (`counted`, and whether the user has any sale that revenue counts in another
-# currency than the project's: the first and the last currency of the (project, user, currency) index,
-# one row each; when so, `_in_project_currency` converts those the filters match), joined to the page
-# (picked in the order of the (project, user, created_at) index) and then to each sale's lines: one row
-# per line, a sale without lines on a row of its own, a page past the end a row of totals alone. Built and
-# run without the ORM because compiling the same statement cost more than running it (3.6 ms a request).
-# (The first and last currency, not an EXISTS over the other currencies: the generic plan of that EXISTS,
-# prepared, expects to meet one at once and reads the user's sales whole.)
+# the filters match, one row (`counted`, and whether any sale it counts is in another currency than the
+# project's: the currencies before and after the project's in the (project, user, currency) index, the
+# first row of each), joined to the page (picked in the order of the (project, user, created_at) index)
+# and then to each sale's lines: one row per line, a sale without lines on a row of its own, a page past
+# the end a row of totals alone. Built and run without the ORM because compiling the same statement cost
+# more than running it (3.6 ms a request). (The first row in the index's order, not an EXISTS: prepared,
+# the EXISTS's generic plan expects to meet a row at once in a sequential scan, and reads a user's sales
+# whole when none is in another currency; ordered by currency, it reads the index's two ranges.)
 PAGE = "LIMIT %s OFFSET %s"
+# The first pages (one per page size and status filter) a session prepares.
+PREPARED_FIRST_PAGES = 4
 USER_SALES_PAGE = """SELECT totals.sales, totals.revenue,
-       COALESCE((SELECT currency FROM sales_sale WHERE {owner} AND status <> 'cancelled' ORDER BY currency LIMIT 1) < %s
-                OR (SELECT currency FROM sales_sale WHERE {owner} AND status <> 'cancelled'
-                    ORDER BY currency DESC LIMIT 1) > %s, FALSE) AS foreign_currency,
+       COALESCE((SELECT 1 FROM sales_sale WHERE {matching} AND currency < %s AND status <> 'cancelled'
+                 ORDER BY currency LIMIT 1),
+                (SELECT 1 FROM sales_sale WHERE {matching} AND currency > %s AND status <> 'cancelled'
+                 ORDER BY currency LIMIT 1), 0) AS foreign_currency,
        {sale_columns}, line.id, {line_columns}
 FROM ({counted}) AS totals
 LEFT JOIN (
@@ -185,7 +189,6 @@ def _user_sales_page_statement(sale_fields, line_fields, status: bool, since: bo
     sale_columns = [Sale._meta.get_field(name) for name in sale_fields]
     line_columns = [SaleLine._meta.get_field(name) for name in line_fields]
     statement = USER_SALES_PAGE.format(
-        owner="project_id = %s AND user_id = %s",
         page=PAGE,
         counted=counted,
         matching=" AND ".join(matching),
