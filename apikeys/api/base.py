@@ -154,8 +154,11 @@ class GateMixin:
                     429, "The server is running as many uploads as it takes at once; retry shortly.",
                     wait=heavy.RETRY_AFTER_SECONDS,
                 ) from None  # fmt: skip
-        self.write_transaction = transaction.atomic()
-        self.write_transaction.__enter__()
+        # Kept once begun: beginning it may be the request's first use of the database (a known key needs
+        # none), and a database away then fails it before it is open, with nothing to roll back.
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        self.write_transaction = atomic
         if self.idempotency_record is not None:
             try:
                 idempotency_hold(record=self.idempotency_record)

@@ -35,6 +35,27 @@ def test_a_lost_database_is_503_with_retry_after_in_the_dialects_shape(api, data
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_database_lost_before_the_write_begins_is_503_too(api, redis_cache, database_away, dialect):
+    """With Redis a known key costs no query: the write's transaction is then the first to need the database,
+    and losing it there is the same 503 (the fault drill once met a 500 there, the transaction not begun)."""
+    away, back = database_away
+    path, shape = DIALECT_PATHS[dialect]
+    # Refused writes, which write no key (a key written renews the key epoch); the first use stamps the key.
+    for _ in range(2):
+        assert api.post(path, {"name": "refused", "outcome": "conflict"}, format="json").status_code in (400, 409)
+    away()
+    response = api.post(path, {"name": "during"}, format="json")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert response.json() == expected_error(shape, 503, DATABASE_UNAVAILABLE)
+
+    back()
+    assert api.post(path, {"name": "after"}, format="json").status_code == 201
+    assert not APIKey.objects.filter(name="during").exists()
+
+
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("key", [None, "k"])
 @pytest.mark.parametrize("dialect", DIALECTS)
