@@ -2,6 +2,7 @@
 
 import base64
 
+from django.db import connection
 from rest_framework.test import APIClient
 
 from inventory.models import Stock, StockMovement
@@ -56,3 +57,14 @@ def ledger(product) -> list[tuple]:
 def ledger_size() -> tuple[int, int]:
     """How many sales and sale lines exist: the proof that a refused request wrote nothing."""
     return Sale.objects.count(), SaleLine.objects.count()
+
+
+def prepared_plans(like: str) -> list[tuple[str, int, bool]]:
+    """The session's prepared statements named LIKE `like`: (name, times run, whether a generic plan ran)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, generic_plans + custom_plans, generic_plans > 0 FROM pg_prepared_statements "
+            "WHERE name LIKE %s ORDER BY name",
+            [like],
+        )
+        return cursor.fetchall()

@@ -11,10 +11,11 @@ from rest_framework.renderers import JSONRenderer
 
 from sales.ledger.api.sells import Sell, SellConfirmed, SellWithUser, sell_confirmed, sell_of_sale
 from sales.ledger.models import Sale
-from sales.ledger.selectors import sales_with_lines
+from sales.ledger.selectors import PREPARED_FIRST_PAGES, sales_with_lines
 from sales.ledger.services import LineInput, sale_cancel, sale_confirm, sale_create
+from salesledger.db import PREPARED_SESSION_MAX
 from tests.factories import UserFactory, issue_key
-from tests.helpers import keyed_client, ledger_size, levels
+from tests.helpers import keyed_client, ledger_size, levels, prepared_plans
 from tests.tenancy import assert_invisible, missing_id
 from tracking.models import ExchangeRate
 from tracking.services import exchange_rates_load
@@ -537,45 +538,31 @@ def test_totals_convert_a_currency_after_the_projects_and_never_a_cancelled_one(
     assert (totals["totalSales"], totals["totalRevenue"]) == (3, 10.5)  # 10 USD + 10 ZAR / 20
 
 
-@pytest.fixture
-def fresh_session():
-    """The connection's session without prepared statements, as a new one starts (the test database's
-    connection lives across tests, and a session prepares at most 128)."""
-    with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")
-    connection.prepared_statements.clear()
-
-
-def prepared_runs(like: str) -> dict[str, tuple[int, int]]:
-    """The session's prepared statements named LIKE `like`: their generic and custom plans run."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE %s", [like]
-        )
-        return {name: (generic, custom) for name, generic, custom in cursor.fetchall()}
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
-def test_the_first_page_is_prepared_and_keeps_its_generic_plan(api, owner, laptop, project, fresh_session):
+@pytest.mark.django_db(transaction=True)
+def test_the_first_page_is_prepared_and_keeps_its_generic_plan(api, owner, laptop, project):
     """The first page without a time range, what clients read most, is a prepared statement per LIMIT and status
     filter, and PostgreSQL settles on its generic plan (no planning a request); other pages are planned as they
-    come. A session prepares four first pages at most: a client varying its LIMIT never takes the writes'."""
+    come. A session prepares four first pages at most: a client varying its LIMIT never takes the places of the
+    writes' statements."""
     sale_create(project=project, channel="sells", user=owner, lines=[LineInput(product=laptop.id, quantity=Decimal(1))])
+    connection.close()  # a new session: none prepared yet
     for _ in range(8):
         assert api.get("/sells").status_code == 200
         assert api.get("/sells", {"limit": 5, "status": "pending"}).status_code == 200
         assert api.get("/sells", {"offset": 1}).status_code == 200
         assert api.get("/sells", {"from": "2026-01-01T00:00:00Z"}).status_code == 200
-    pages = prepared_runs("sales_sale_user_page_%")
-    assert sorted(generic + custom for generic, custom in pages.values()) == [8, 8]  # not the offset, the range
-    assert all(generic > 0 for generic, _ in pages.values())
+    pages = [(name.rsplit("_", 1)[0], runs, generic) for name, runs, generic in prepared_plans("sales_sale_user%")]
+    assert pages == [("sales_sale_user_page", 8, True)] * 2  # not the offset, not the range
 
-    for limit in range(1, 11):
+    for limit in range(1, PREPARED_SESSION_MAX + 2):  # more page sizes than a session prepares statements
         assert api.get("/sells", {"limit": limit}).status_code == 200
-    assert len(prepared_runs("sales_sale_user_page_%")) == 4
+    assert len(prepared_plans("sales_sale_user%")) == PREPARED_FIRST_PAGES
     sell = {"products": [{"productId": str(laptop.id), "quantity": 1}]}
     assert api.post("/sells", sell, format="json").status_code == 201
-    assert prepared_runs("%_write_%")
+    assert [name.rsplit("_", 1)[0] for name, _, _ in prepared_plans("%_write_%")] == [
+        "events_event_write", "sales_saleline_write",
+    ]  # fmt: skip
 
 
 def test_idempotency_key_replays_the_first_sale(api, laptop):

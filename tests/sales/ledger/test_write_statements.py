@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sales.ledger.models import Sale
+from tests.helpers import prepared_plans
 
 pytestmark = pytest.mark.django_db
 
@@ -22,17 +23,6 @@ def statements(api, method, path, body, status) -> list[str]:
         response = getattr(api, method)(path, body, format="json")
     assert response.status_code == status, response.content
     return [query["sql"] for query in captured if OURS.search(query["sql"])]
-
-
-def prepared_plans(like: str) -> list[tuple[str, int, bool]]:
-    """The session's prepared statements named LIKE `like`: (name, times run, whether a generic plan ran)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name, generic_plans + custom_plans, generic_plans > 0 FROM pg_prepared_statements "
-            "WHERE name LIKE %s ORDER BY name",
-            [like],
-        )
-        return cursor.fetchall()
 
 
 @pytest.fixture
