@@ -85,9 +85,12 @@ def raw_prepared(model, name: str, sql: str, params: list) -> list:
     with database.cursor() as cursor:
         if len(params) > PREPARED_MAX_PARAMS:
             cursor.execute(sql, params)
+            columns = tuple(column[0] for column in cursor.description)
         else:
             execute_prepared(cursor, name, sql, params)
-        columns = tuple(column[0] for column in cursor.description)
+            columns = _prepared_columns.get(sql) or _prepared_columns.setdefault(
+                sql, tuple(column[0] for column in cursor.description)
+            )
         rows = cursor.fetchall()
     names, positions, converters, annotations = _raw_loading(model, columns, DEFAULT_DB_ALIAS)
     instances = []
@@ -104,6 +107,11 @@ def raw_prepared(model, name: str, sql: str, params: list) -> list:
             setattr(instance, column, row[position])
         instances.append(instance)
     return instances
+
+
+# The column names of each prepared statement's rows, read once: its text names them, and the driver's description
+# builds an object per column at every run. As few as the texts prepared.
+_prepared_columns: dict[str, tuple[str, ...]] = {}
 
 
 @functools.cache
