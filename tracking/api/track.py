@@ -11,6 +11,7 @@ from apikeys.api.base import DialectView
 from salesledger.errors import TRACK, ServiceError
 from salesledger.money import UnknownCurrency, normalize_currency
 from salesledger.serializers import ShallowFieldsSerializer
+from tracking.api.fast import FastCall
 from tracking.models import Customer, PaymentProcessor, SaleEvent
 from tracking.services import lead_event_track, sale_event_track
 
@@ -321,9 +322,12 @@ class TrackSaleView(TrackView):
         tags=["track"],
     )
     def post(self, request):
-        data = self.validated(TrackSaleRequestSerializer)
+        data = _fast_sale_call(request) or self.validated(TrackSaleRequestSerializer)
         event = sale_event_track(project=self.project, **data, actor_key=request.auth)
         return Response(untracked_sale_body(data) if event is None else sale_body(event))
+
+
+_fast_sale_call = FastCall(TrackSaleRequestSerializer)
 
 
 class TrackLeadView(TrackView):
