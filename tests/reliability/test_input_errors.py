@@ -7,6 +7,7 @@ from django.test import RequestFactory
 from rest_framework.exceptions import ErrorDetail
 
 from apikeys.models import IdempotencyKey
+from salesledger.parsers import MAX_DEPTH
 from tests.reliability.shapes import DIALECTS, error_message, expected_error
 from tests.reliability.urls import DIALECT_PATHS
 
@@ -63,6 +64,16 @@ def test_json_nested_past_the_recursion_limit_is_400_in_the_dialects_shape(api, 
     path, shape = DIALECT_PATHS[dialect]
     depth = 100_000  # 200 kB, well under the size limit
     response = api.post(path, data=b'{"name": ' + b"[" * depth + b"]" * depth + b"}", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == expected_error(shape, 400, "JSON parse error - nested too deeply.")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 880, 895, 990])
+def test_json_nested_past_the_limit_is_400_in_the_dialects_shape(api, dialect, depth):
+    path, shape = DIALECT_PATHS[dialect]
+    body = b'{"name": "x", "metadata": {"a": ' + b"[" * depth + b"]" * depth + b"}}"
+    response = api.post(path, data=body, content_type="application/json")
     assert response.status_code == 400
     assert response.json() == expected_error(shape, 400, "JSON parse error - nested too deeply.")
 

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salesledger.errors import ServiceError
+from salesledger.parsers import MAX_DEPTH
 from tracking.api.track import TrackSaleRequestSerializer, _fast_sale_call
 from tracking.models import PaymentProcessor
 
@@ -89,3 +90,16 @@ UNUSUAL = [
 @pytest.mark.parametrize("body", UNUSUAL)
 def test_anything_unusual_is_left_to_the_serializer(body):
     assert _fast_sale_call.validated(body) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/track/sale", "/track/lead"])
+@pytest.mark.parametrize(("depth", "status"), [(MAX_DEPTH - 2, 200), (MAX_DEPTH - 1, 400), (880, 400), (895, 400)])
+def test_metadata_nested_past_the_parsers_limit_is_a_400_never_a_500(api, path, depth, status):
+    """The document nests `depth` + 2 deep (its object, metadata's, the arrays). Before the limit, metadata nested
+    880 to 895 deep passed the parser and met Python's recursion limit later: a 500."""
+    body = b'{"customerExternalId": "c", "amount": 1, "eventName": "Sign up", "clickId": "k", "metadata": {"a": '
+    response = api.post(path, data=body + b"[" * depth + b"]" * depth + b"}}", content_type="application/json")
+    assert response.status_code == status, response.content[:300]
+    if status == 400:
+        assert response.json()["error"]["message"] == "JSON parse error - nested too deeply."

@@ -5,9 +5,9 @@ The struct is made from the serializer's own fields (their lengths, choices, bou
 subset of what the serializer accepts, with the same result: strings the serializer keeps as they are (no
 whitespace around them to strip, no NUL, no lone surrogate), whole numbers as JSON integers, the choices as
 written, no other keys. Anything else (a number where text is expected, `1999.0`, a value out of bounds, an
-unknown key, not JSON, another content type) makes it answer None, and the view runs the serializer, which
-words every error as before. The serializer's own methods (`validate_<field>`, `validate`) finish the call, so
-the validated data is theirs.
+unknown key, brackets enough to nest past the parser's limit, not JSON, another content type) makes it answer
+None, and the view runs the serializer, which words every error as before. The serializer's own methods
+(`validate_<field>`, `validate`) finish the call, so the validated data is theirs.
 """
 
 from typing import Annotated, Literal
@@ -16,6 +16,8 @@ import msgspec
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.fields import empty
+
+from salesledger.parsers import may_nest_too_deeply
 
 # A string DRF's CharField keeps unchanged: nothing its `strip()` removes at either end (`\s` is the same set),
 # no NUL and no lone surrogate (its validators refuse both).
@@ -72,9 +74,11 @@ class FastCall:
 
     def validated(self, body: bytes) -> dict | None:
         """The validated data of the JSON document `body`, as the serializer gives it, or None."""
+        if may_nest_too_deeply(body):  # the parser's limit (`salesledger.parsers`) is the parser's to apply
+            return None
         try:
             call = self.decode(body)
-        except msgspec.MsgspecError:
+        except (msgspec.MsgspecError, RecursionError):
             return None
         serializer = self.serializer_class()
         attrs = {}
